@@ -1,0 +1,390 @@
+//! The core's error type and the one table of stable error codes.
+//!
+//! Every error a Merx shell reports carries a stable snake_case [`ErrorCode`]. The table below is
+//! the single source for each code's HTTP status; the server, the CLI, the Python module and the
+//! WASM bundle map codes from here (to a status, an exception class, a JS `code`) and never invent
+//! their own. Codes are part of the public contract: add new ones, never rename.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::money::Currency;
+
+/// `Result` with the core [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+macro_rules! error_codes {
+    ($( $variant:ident = ($code:literal, $status:literal, $doc:literal) ),+ $(,)?) => {
+        /// A stable, machine-readable error code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $(
+                #[doc = $doc]
+                $variant,
+            )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            /// The snake_case wire form of the code.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)+ }
+            }
+
+            /// The HTTP status a server answers with for this code.
+            pub const fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)+ }
+            }
+
+            /// One sentence on what the code means.
+            pub const fn description(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $doc,)+ }
+            }
+
+            /// Parses the wire form of a code.
+            pub fn from_code(code: &str) -> Option<ErrorCode> {
+                match code { $($code => Some(ErrorCode::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // Input
+    ValidationFailed = ("validation_failed", 422, "The input is well-formed but breaks a rule."),
+    MalformedRequest = ("malformed_request", 400, "The request body or parameters could not be parsed."),
+    PayloadTooLarge = ("payload_too_large", 413, "The request body exceeds the size limit."),
+    UnknownCurrency = ("unknown_currency", 422, "The currency code is not a supported ISO-4217 code."),
+    CurrencyMismatch = ("currency_mismatch", 422, "Amounts in different currencies were combined."),
+    InvalidQuantity = ("invalid_quantity", 422, "The quantity is zero, negative, too large or too precise."),
+    Overflow = ("overflow", 422, "An amount is too large to compute exactly."),
+    // Catalog and cart
+    NotFound = ("not_found", 404, "The resource does not exist or is not visible to the caller."),
+    ProductNotAvailable = ("product_not_available", 422, "The product is not active and cannot be bought."),
+    PriceNotAvailable = ("price_not_available", 422, "The variant has no price in the cart's currency."),
+    CartLimitExceeded = ("cart_limit_exceeded", 422, "The cart would exceed its line or coupon limit."),
+    CartEmpty = ("cart_empty", 422, "The cart has no lines to check out."),
+    OutOfStock = ("out_of_stock", 409, "Not enough stock to reserve the requested quantity."),
+    // Promotions
+    CouponNotFound = ("coupon_not_found", 422, "No promotion has this coupon code."),
+    CouponExpired = ("coupon_expired", 422, "The coupon's promotion has ended."),
+    CouponNotStarted = ("coupon_not_started", 422, "The coupon's promotion has not started yet."),
+    CouponInactive = ("coupon_inactive", 422, "The coupon's promotion is disabled."),
+    CouponUsageLimit = ("coupon_usage_limit", 422, "The coupon has reached its total usage limit."),
+    CouponCustomerUsageLimit = ("coupon_customer_usage_limit", 422, "The customer has used the coupon as often as allowed."),
+    CouponCustomerNotEligible = ("coupon_customer_not_eligible", 422, "The coupon is restricted to other customers."),
+    CouponMinSubtotalNotMet = ("coupon_min_subtotal_not_met", 422, "The cart subtotal is below the coupon's minimum."),
+    CouponMinQuantityNotMet = ("coupon_min_quantity_not_met", 422, "The cart has fewer qualifying items than the coupon needs."),
+    CouponNotApplicable = ("coupon_not_applicable", 422, "The coupon matches no item in the cart or gives no discount."),
+    CouponNotCombinable = ("coupon_not_combinable", 422, "The coupon cannot be combined with a promotion already applied."),
+    CouponCurrencyMismatch = ("coupon_currency_mismatch", 422, "The coupon has no amount in the cart's currency."),
+    // Shipping and tax
+    ShippingMethodUnavailable = ("shipping_method_unavailable", 422, "The shipping method does not serve this address or cart."),
+    ShippingAddressRequired = ("shipping_address_required", 422, "A shipping address is needed first."),
+    // Orders, payments, idempotency
+    InvalidTransition = ("invalid_transition", 409, "The order cannot move from its current state to the requested one."),
+    Conflict = ("conflict", 409, "The resource changed or already exists."),
+    IdempotencyConflict = ("idempotency_conflict", 409, "The idempotency key was used with a different request."),
+    PaymentDeclined = ("payment_declined", 402, "The payment provider declined the payment."),
+    PaymentFailed = ("payment_failed", 502, "The payment provider failed; the attempt may be retried later."),
+    AlreadyCaptured = ("already_captured", 409, "The payment has already been captured."),
+    RefundExceedsCapture = ("refund_exceeds_capture", 422, "The refund is larger than what remains captured."),
+    // Users and auth
+    EmailTaken = ("email_taken", 409, "A user with this email already exists."),
+    InvalidEmail = ("invalid_email", 422, "The email address is not valid."),
+    WeakPassword = ("weak_password", 422, "The password does not meet the password policy."),
+    InvalidCredentials = ("invalid_credentials", 401, "Email or password is wrong."),
+    Unauthenticated = ("unauthenticated", 401, "A valid access token is required."),
+    TokenExpired = ("token_expired", 401, "The token has expired."),
+    InvalidToken = ("invalid_token", 401, "The token is malformed, forged or already used."),
+    Forbidden = ("forbidden", 403, "The caller's role does not allow this action."),
+    AccountInactive = ("account_inactive", 403, "The account is disabled or deleted."),
+    RateLimited = ("rate_limited", 429, "Too many requests; retry after the indicated delay."),
+    // Infrastructure
+    StorageUnavailable = ("storage_unavailable", 503, "The store cannot be reached right now."),
+    Internal = ("internal", 500, "An unexpected error; the details are in the server log."),
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ErrorCode::from_code(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown error code `{s}`")))
+    }
+}
+
+/// Why a coupon code did not apply to a cart. Reported inside a priced cart, not raised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CouponRejection {
+    /// No promotion has this code.
+    NotFound,
+    /// The promotion has ended.
+    Expired,
+    /// The promotion has not started.
+    NotStarted,
+    /// The promotion is switched off.
+    Inactive,
+    /// The promotion's total usage limit is reached.
+    UsageLimit,
+    /// This customer's usage limit is reached.
+    CustomerUsageLimit,
+    /// The promotion is for other customers (or needs a signed-in customer).
+    CustomerNotEligible,
+    /// The running subtotal is below the minimum.
+    MinSubtotalNotMet,
+    /// Too few qualifying units.
+    MinQuantityNotMet,
+    /// Nothing in the cart qualifies, or the discount would be zero.
+    NotApplicable,
+    /// An exclusive promotion blocks it, or it is exclusive and another applied first.
+    NotCombinable,
+    /// The promotion has no amount in the cart's currency.
+    CurrencyMismatch,
+}
+
+impl CouponRejection {
+    /// The matching error code, for shells that turn a rejection into an error.
+    pub const fn error_code(self) -> ErrorCode {
+        match self {
+            CouponRejection::NotFound => ErrorCode::CouponNotFound,
+            CouponRejection::Expired => ErrorCode::CouponExpired,
+            CouponRejection::NotStarted => ErrorCode::CouponNotStarted,
+            CouponRejection::Inactive => ErrorCode::CouponInactive,
+            CouponRejection::UsageLimit => ErrorCode::CouponUsageLimit,
+            CouponRejection::CustomerUsageLimit => ErrorCode::CouponCustomerUsageLimit,
+            CouponRejection::CustomerNotEligible => ErrorCode::CouponCustomerNotEligible,
+            CouponRejection::MinSubtotalNotMet => ErrorCode::CouponMinSubtotalNotMet,
+            CouponRejection::MinQuantityNotMet => ErrorCode::CouponMinQuantityNotMet,
+            CouponRejection::NotApplicable => ErrorCode::CouponNotApplicable,
+            CouponRejection::NotCombinable => ErrorCode::CouponNotCombinable,
+            CouponRejection::CurrencyMismatch => ErrorCode::CouponCurrencyMismatch,
+        }
+    }
+
+    /// A sentence for shoppers.
+    pub const fn message(self) -> &'static str {
+        match self {
+            CouponRejection::NotFound => "This coupon code does not exist.",
+            CouponRejection::Expired => "This coupon has expired.",
+            CouponRejection::NotStarted => "This coupon is not valid yet.",
+            CouponRejection::Inactive => "This coupon is not active.",
+            CouponRejection::UsageLimit => "This coupon has been fully redeemed.",
+            CouponRejection::CustomerUsageLimit => "You have already used this coupon.",
+            CouponRejection::CustomerNotEligible => "This coupon is not available for your account.",
+            CouponRejection::MinSubtotalNotMet => "Your cart does not reach this coupon's minimum spend.",
+            CouponRejection::MinQuantityNotMet => "Your cart has too few qualifying items for this coupon.",
+            CouponRejection::NotApplicable => "This coupon does not apply to any item in your cart.",
+            CouponRejection::NotCombinable => "This coupon cannot be combined with other promotions.",
+            CouponRejection::CurrencyMismatch => "This coupon is not valid in your cart's currency.",
+        }
+    }
+}
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A field breaks a rule.
+    #[error("{field}: {message}")]
+    Validation {
+        /// The offending field, as named on the wire.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The currency code is not supported.
+    #[error("unknown currency `{0}`")]
+    UnknownCurrency(String),
+    /// Two amounts in different currencies met.
+    #[error("currency mismatch: expected {expected}, found {found}")]
+    CurrencyMismatch {
+        /// The currency in force.
+        expected: Currency,
+        /// The currency that was given.
+        found: Currency,
+    },
+    /// A quantity is not acceptable.
+    #[error("invalid quantity {quantity}: {reason}")]
+    InvalidQuantity {
+        /// The quantity given.
+        quantity: Decimal,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A computation would leave the representable range.
+    #[error("amount too large to compute exactly")]
+    Overflow,
+    /// A resource does not exist.
+    #[error("{entity} `{id}` not found")]
+    NotFound {
+        /// The kind of resource ("product", "cart line", ...).
+        entity: &'static str,
+        /// Its identifier as given.
+        id: String,
+    },
+    /// The product is not active.
+    #[error("product `{product_id}` is not available for sale")]
+    ProductNotAvailable {
+        /// The product.
+        product_id: String,
+    },
+    /// The variant has no price in the requested currency.
+    #[error("variant `{sku}` has no price in {currency}")]
+    PriceNotAvailable {
+        /// The variant's SKU.
+        sku: String,
+        /// The currency asked for.
+        currency: Currency,
+    },
+    /// A cart limit would be exceeded.
+    #[error("{0}")]
+    CartLimitExceeded(String),
+    /// Checkout of an empty cart.
+    #[error("the cart is empty")]
+    CartEmpty,
+    /// Not enough stock for the requested quantity.
+    #[error("not enough stock for `{sku}`: requested {requested}, available {available}")]
+    OutOfStock {
+        /// The variant's SKU.
+        sku: String,
+        /// Quantity asked for.
+        requested: Decimal,
+        /// Quantity on hand.
+        available: Decimal,
+    },
+    /// A coupon was refused where a shell asked for it to be enforced.
+    #[error("coupon `{code}` rejected: {}", reason.message())]
+    CouponRejected {
+        /// The code as entered.
+        code: String,
+        /// Why.
+        reason: CouponRejection,
+    },
+    /// The chosen shipping method does not serve the cart.
+    #[error("shipping method `{method_id}` is not available: {reason}")]
+    ShippingMethodUnavailable {
+        /// The method.
+        method_id: String,
+        /// Why it does not apply.
+        reason: String,
+    },
+    /// A shipping address is needed.
+    #[error("a shipping address is required")]
+    ShippingAddressRequired,
+}
+
+impl Error {
+    /// The stable code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Validation { .. } => ErrorCode::ValidationFailed,
+            Error::UnknownCurrency(_) => ErrorCode::UnknownCurrency,
+            Error::CurrencyMismatch { .. } => ErrorCode::CurrencyMismatch,
+            Error::InvalidQuantity { .. } => ErrorCode::InvalidQuantity,
+            Error::Overflow => ErrorCode::Overflow,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::ProductNotAvailable { .. } => ErrorCode::ProductNotAvailable,
+            Error::PriceNotAvailable { .. } => ErrorCode::PriceNotAvailable,
+            Error::CartLimitExceeded(_) => ErrorCode::CartLimitExceeded,
+            Error::CartEmpty => ErrorCode::CartEmpty,
+            Error::OutOfStock { .. } => ErrorCode::OutOfStock,
+            Error::CouponRejected { reason, .. } => reason.error_code(),
+            Error::ShippingMethodUnavailable { .. } => ErrorCode::ShippingMethodUnavailable,
+            Error::ShippingAddressRequired => ErrorCode::ShippingAddressRequired,
+        }
+    }
+
+    /// Structured details for the wire (`details` in the error body), when there are any.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        use serde_json::json;
+        match self {
+            Error::Validation { field, .. } => Some(json!({ "field": field })),
+            Error::UnknownCurrency(code) => Some(json!({ "currency": code })),
+            Error::CurrencyMismatch { expected, found } => {
+                Some(json!({ "expected": expected, "found": found }))
+            }
+            Error::InvalidQuantity { quantity, .. } => Some(json!({ "quantity": quantity })),
+            Error::NotFound { entity, id } => Some(json!({ "entity": entity, "id": id })),
+            Error::ProductNotAvailable { product_id } => Some(json!({ "productId": product_id })),
+            Error::PriceNotAvailable { sku, currency } => {
+                Some(json!({ "sku": sku, "currency": currency }))
+            }
+            Error::OutOfStock { sku, requested, available } => {
+                Some(json!({ "sku": sku, "requested": requested, "available": available }))
+            }
+            Error::CouponRejected { code, reason } => Some(json!({ "coupon": code, "reason": reason })),
+            Error::ShippingMethodUnavailable { method_id, .. } => {
+                Some(json!({ "methodId": method_id }))
+            }
+            Error::Overflow
+            | Error::CartLimitExceeded(_)
+            | Error::CartEmpty
+            | Error::ShippingAddressRequired => None,
+        }
+    }
+
+    /// Shorthand for a validation error on `field`.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Validation { field: field.into(), message: message.into() }
+    }
+
+    /// The wire body for this error.
+    pub fn to_body(&self) -> ErrorBody {
+        ErrorBody { code: self.code(), message: self.to_string(), details: self.details() }
+    }
+}
+
+/// The error body every shell sends: `{"code": "...", "message": "...", "details": ...}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable code from the table.
+    pub code: ErrorCode,
+    /// Human-readable explanation.
+    pub message: String,
+    /// Structured details, when useful.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_round_trip() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s} is not snake_case");
+            assert_eq!(ErrorCode::from_code(s), Some(*code));
+            assert!((400..600).contains(&code.http_status()));
+        }
+    }
+
+    #[test]
+    fn error_body_has_code_message_and_details() {
+        let err = Error::OutOfStock { sku: "TEE-M".into(), requested: 3.into(), available: 1.into() };
+        let body = serde_json::to_value(err.to_body()).unwrap();
+        assert_eq!(body["code"], "out_of_stock");
+        assert_eq!(body["details"]["sku"], "TEE-M");
+        assert_eq!(err.code().http_status(), 409);
+    }
+}
