@@ -6,6 +6,7 @@
 //! the total computed in any other.
 #![warn(missing_docs)]
 
+pub mod cart;
 pub mod catalog;
 pub mod error;
 pub mod ids;
