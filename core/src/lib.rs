@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod error;
 pub mod ids;
 pub mod money;
+pub mod pricing;
 pub mod promotion;
 pub mod shipping;
 pub mod tax;
