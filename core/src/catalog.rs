@@ -70,7 +70,7 @@ impl SaleUnit {
             return refuse(format!("quantity must not exceed {MAX_LINE_QUANTITY}"));
         }
         match self {
-            SaleUnit::Each if quantity.fract() != Decimal::ZERO => {
+            SaleUnit::Each if quantity.scale() > 0 && quantity.fract() != Decimal::ZERO => {
                 refuse("this item is sold in whole units".into())
             }
             SaleUnit::Measure { precision, unit } if quantity.normalize().scale() > *precision => {
