@@ -1082,8 +1082,13 @@ fn compute_tax(
     let rates: Vec<i128> = tax
         .rates
         .iter()
-        .map(|r| r.percent.mantissa() * 10i128.pow(scale - r.percent.scale()))
-        .collect();
+        .map(|r| {
+            r.percent
+                .mantissa()
+                .checked_mul(10i128.pow(scale - r.percent.scale()))
+                .ok_or(Error::Overflow)
+        })
+        .collect::<Result<_>>()?;
     let hundred = 100 * 10i128.pow(scale);
 
     let shipping_item = shipping.filter(|_| tax.shipping_taxable).map(|s| {
@@ -1107,14 +1112,15 @@ fn compute_tax(
         let mut combined = 0;
         for (r, rate) in tax.rates.iter().enumerate() {
             if rate.applies(country, region, class) {
-                combined += rates[r];
+                combined = rates[r].checked_add(combined).ok_or(Error::Overflow)?;
                 let numerator = base.checked_mul(rates[r]).ok_or(Error::Overflow)?;
                 shares.push((k, r, numerator, hundred));
             }
         }
         if tax.prices_include_tax {
+            let denominator = hundred.checked_add(combined).ok_or(Error::Overflow)?;
             for share in &mut shares[first..] {
-                share.3 = hundred + combined;
+                share.3 = denominator;
             }
         }
     }
