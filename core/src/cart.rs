@@ -23,6 +23,9 @@ use crate::tax::normalize_country;
 pub const MAX_CART_LINES: usize = 250;
 /// Most coupon codes a cart may carry at once.
 pub const MAX_COUPONS: usize = 5;
+/// Largest unit price a line may carry (10^15 in any currency). Far above any real price, it
+/// bounds every intermediate amount in pricing well inside 128-bit integers.
+pub const MAX_UNIT_PRICE: i64 = 1_000_000_000_000_000;
 
 /// A postal address.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +183,15 @@ impl CartLine {
     /// Checks the line as it may arrive over the wire.
     pub fn validate(&self, currency: Currency) -> Result<()> {
         self.sale_unit.validate_quantity(self.quantity)?;
+        if self.unit_price > Decimal::from(MAX_UNIT_PRICE) {
+            return Err(Error::validation(
+                "unitPrice",
+                format!(
+                    "`{}` is priced above the largest supported amount",
+                    self.sku
+                ),
+            ));
+        }
         if self.unit_price.is_sign_negative() && !self.unit_price.is_zero() {
             return Err(Error::validation(
                 "unitPrice",

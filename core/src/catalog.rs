@@ -181,6 +181,15 @@ impl Variant {
             ));
         }
         for (currency, price) in &self.prices {
+            if *price > Decimal::from(crate::cart::MAX_UNIT_PRICE) {
+                return Err(Error::validation(
+                    "prices",
+                    format!(
+                        "price of `{}` in {currency} is above the largest supported amount",
+                        self.sku
+                    ),
+                ));
+            }
             if price.is_sign_negative() && !price.is_zero() {
                 return Err(Error::validation(
                     "prices",
