@@ -381,6 +381,35 @@ pub fn allocate(total: Decimal, weights: &[Decimal], currency: Currency) -> Resu
         .collect()
 }
 
+fn div_round_64(numerator: i64, denominator: i64, mode: RoundingMode) -> i64 {
+    let quotient = numerator / denominator;
+    let remainder = numerator % denominator;
+    if remainder == 0 {
+        return quotient;
+    }
+    let away = if numerator < 0 {
+        quotient - 1
+    } else {
+        quotient + 1
+    };
+    match (
+        mode,
+        (remainder.unsigned_abs() * 2).cmp(&denominator.unsigned_abs()),
+    ) {
+        (RoundingMode::Down, _) | (_, std::cmp::Ordering::Less) => quotient,
+        (_, std::cmp::Ordering::Greater) | (RoundingMode::HalfUp, std::cmp::Ordering::Equal) => {
+            away
+        }
+        (RoundingMode::HalfEven, std::cmp::Ordering::Equal) => {
+            if quotient % 2 == 0 {
+                quotient
+            } else {
+                away
+            }
+        }
+    }
+}
+
 /// [`allocate`] over integers: splits `total` (>= 0) over non-negative `weights` so the parts sum
 /// to exactly `total`. Floors of the exact shares first; the units left over go one each to the
 /// largest remainders, ties broken by the larger weight and then the earlier index. All-zero
@@ -442,6 +471,11 @@ pub fn div_round(numerator: i128, denominator: i128, mode: RoundingMode) -> i128
     debug_assert!(denominator > 0);
     if denominator == 1 {
         return numerator;
+    }
+    // Nearly every amount fits in 64 bits, where division is a single instruction rather than a
+    // 128-bit library call; the result is the same.
+    if let (Ok(n), Ok(d)) = (i64::try_from(numerator), i64::try_from(denominator)) {
+        return i128::from(div_round_64(n, d, mode));
     }
     let quotient = numerator / denominator;
     let remainder = numerator % denominator;
