@@ -6,10 +6,12 @@
 //! the total computed in any other.
 #![warn(missing_docs)]
 
+pub mod cart;
 pub mod catalog;
 pub mod error;
 pub mod ids;
 pub mod money;
+pub mod pricing;
 pub mod promotion;
 pub mod shipping;
 pub mod tax;
