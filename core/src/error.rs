@@ -452,9 +452,10 @@ impl Error {
             }
             Error::Conflict { entity, .. } => Some(json!({ "entity": entity })),
             Error::PaymentFailed { attempts, .. } => Some(json!({ "attempts": attempts })),
-            Error::RefundExceedsCapture { requested, refundable } => {
-                Some(json!({ "requested": requested, "refundable": refundable }))
-            }
+            Error::RefundExceedsCapture {
+                requested,
+                refundable,
+            } => Some(json!({ "requested": requested, "refundable": refundable })),
             Error::AlreadyCaptured { order_id } => Some(json!({ "orderId": order_id })),
             Error::IdempotencyConflict { .. }
             | Error::PaymentDeclined { .. }

@@ -17,7 +17,11 @@ use crate::order::{OrderStatus, PaymentStatus};
 
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "PascalCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "PascalCase",
+    rename_all_fields = "camelCase"
+)]
 #[non_exhaustive]
 pub enum EventPayload {
     /// A user account was created.
@@ -115,7 +119,11 @@ pub struct NewEvent {
 impl NewEvent {
     /// A new event with a fresh id.
     pub fn new(payload: EventPayload, occurred_at: DateTime<Utc>) -> NewEvent {
-        NewEvent { id: EventId::new(), occurred_at, payload }
+        NewEvent {
+            id: EventId::new(),
+            occurred_at,
+            payload,
+        }
     }
 }
 
@@ -136,7 +144,12 @@ pub struct OutboxEvent {
 impl OutboxEvent {
     /// The outbox record of `event` at `sequence`.
     pub fn at(sequence: u64, event: NewEvent) -> OutboxEvent {
-        OutboxEvent { sequence, id: event.id, occurred_at: event.occurred_at, payload: event.payload }
+        OutboxEvent {
+            sequence,
+            id: event.id,
+            occurred_at: event.occurred_at,
+            payload: event.payload,
+        }
     }
 }
 
@@ -146,7 +159,10 @@ mod tests {
 
     #[test]
     fn payload_json_is_tagged_with_the_event_name() {
-        let payload = EventPayload::ProductChanged { product_id: ProductId::new(), deleted: false };
+        let payload = EventPayload::ProductChanged {
+            product_id: ProductId::new(),
+            deleted: false,
+        };
         let v = serde_json::to_value(&payload).unwrap();
         assert_eq!(v["type"], payload.kind());
         assert_eq!(v["deleted"], false);

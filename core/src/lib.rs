@@ -8,13 +8,20 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod clock;
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod money;
+pub mod order;
+pub mod payment;
 pub mod pricing;
 pub mod promotion;
+pub mod review;
 pub mod shipping;
+pub mod store;
 pub mod tax;
+pub mod user;
 
 pub use error::{Error, ErrorBody, ErrorCode, Result};
 pub use money::{Currency, Money, RoundingMode};

@@ -14,13 +14,14 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::cart::Address;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{EventPayload, NewEvent};
 use crate::ids::{CartId, OrderId, OrderLineId, ProductId, PromotionId, UserId, VariantId};
 use crate::money::Currency;
 use crate::payment::PaymentProcessor;
-use crate::store::{OrderUpdate, Store, StockRelease};
+use crate::store::{OrderUpdate, StockRelease, Store};
 
 /// Where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -124,7 +125,10 @@ impl PaymentStatus {
 
     /// Whether money has been taken (and so a cancellation must refund rather than void).
     pub fn is_captured(self) -> bool {
-        matches!(self, PaymentStatus::Captured | PaymentStatus::PartiallyRefunded)
+        matches!(
+            self,
+            PaymentStatus::Captured | PaymentStatus::PartiallyRefunded
+        )
     }
 }
 
@@ -157,7 +161,11 @@ impl FulfillmentStatus {
 
 /// Who made a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 #[non_exhaustive]
 pub enum Actor {
     /// The engine itself (checkout, a scheduled job, a payment callback).
@@ -173,7 +181,11 @@ pub enum Actor {
 
 /// One change recorded in an order's history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 #[non_exhaustive]
 pub enum OrderChange {
     /// The order was placed.
@@ -338,6 +350,8 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     /// Promotions that applied.
     pub promotions: Vec<OrderPromotion>,
+    /// Where it ships.
+    pub shipping_address: Option<Address>,
     /// The shipping method chosen, by name at purchase.
     pub shipping_method: Option<String>,
     /// Totals.
@@ -362,7 +376,12 @@ impl Order {
     ///
     /// Returns the `OrderStatusChanged` event to append with the update. Stock release and payment
     /// void/refund on cancellation are [`OrderService::cancel`]'s job, not this function's.
-    pub fn move_to(&mut self, to: OrderStatus, actor: Actor, now: DateTime<Utc>) -> Result<NewEvent> {
+    pub fn move_to(
+        &mut self,
+        to: OrderStatus,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<NewEvent> {
         let from = self.status;
         if !from.can_move_to(to) {
             return Err(Error::InvalidTransition {
@@ -382,9 +401,23 @@ impl Order {
         if let Some(next) = fulfillment {
             let before = self.fulfillment_status;
             self.fulfillment_status = next;
-            self.record(actor, now, OrderChange::Fulfillment { from: before, to: next });
+            self.record(
+                actor,
+                now,
+                OrderChange::Fulfillment {
+                    from: before,
+                    to: next,
+                },
+            );
         }
-        Ok(NewEvent::new(EventPayload::OrderStatusChanged { order_id: self.id, from, to }, now))
+        Ok(NewEvent::new(
+            EventPayload::OrderStatusChanged {
+                order_id: self.id,
+                from,
+                to,
+            },
+            now,
+        ))
     }
 
     /// Moves the payment status, recording it with the amount moved.
@@ -412,7 +445,10 @@ impl Order {
     pub fn stock_releases(&self) -> Vec<StockRelease> {
         self.lines
             .iter()
-            .map(|l| StockRelease { variant_id: l.variant_id, quantity: l.quantity })
+            .map(|l| StockRelease {
+                variant_id: l.variant_id,
+                quantity: l.quantity,
+            })
             .collect()
     }
 
@@ -445,6 +481,18 @@ pub struct OrderDraft {
     pub order: Order,
     /// Promotions to count, each within its limits.
     pub redemptions: Vec<PromotionRedemption>,
+    /// The cart the order comes from, deleted in the same step if still at the priced version.
+    pub consume_cart: Option<ConsumedCart>,
+}
+
+/// A cart that checkout turns into an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsumedCart {
+    /// The cart.
+    pub cart_id: CartId,
+    /// The version that was priced.
+    pub version: u64,
 }
 
 /// Order moves that need the store (and, for cancellation, the payment provider).
@@ -457,33 +505,59 @@ pub struct OrderService {
 
 impl OrderService {
     /// A service over `store`, cancelling payments through `payments`.
-    pub fn new(store: Arc<dyn Store>, payments: Arc<PaymentProcessor>, clock: Arc<dyn Clock>) -> Self {
-        OrderService { store, payments, clock }
+    pub fn new(
+        store: Arc<dyn Store>,
+        payments: Arc<PaymentProcessor>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        OrderService {
+            store,
+            payments,
+            clock,
+        }
     }
 
-    async fn move_order(&self, order_id: OrderId, to: OrderStatus, actor: Actor, tracking: Option<String>) -> Result<Order> {
+    async fn move_order(
+        &self,
+        order_id: OrderId,
+        to: OrderStatus,
+        actor: Actor,
+        tracking: Option<String>,
+    ) -> Result<Order> {
         let mut order = self.store.get_order(order_id).await?;
         let event = order.move_to(to, actor, self.clock.now())?;
         if tracking.is_some() {
             order.tracking_number = tracking;
         }
-        let update = OrderUpdate { order, stock_releases: Vec::new(), events: vec![event] };
+        let update = OrderUpdate {
+            order,
+            stock_releases: Vec::new(),
+            events: vec![event],
+        };
         Ok(self.store.update_order(update).await?)
     }
 
     /// pending -> processing.
     pub async fn start_processing(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
-        self.move_order(order_id, OrderStatus::Processing, actor, None).await
+        self.move_order(order_id, OrderStatus::Processing, actor, None)
+            .await
     }
 
     /// processing -> shipped, with an optional carrier tracking number.
-    pub async fn ship(&self, order_id: OrderId, tracking_number: Option<String>, actor: Actor) -> Result<Order> {
-        self.move_order(order_id, OrderStatus::Shipped, actor, tracking_number).await
+    pub async fn ship(
+        &self,
+        order_id: OrderId,
+        tracking_number: Option<String>,
+        actor: Actor,
+    ) -> Result<Order> {
+        self.move_order(order_id, OrderStatus::Shipped, actor, tracking_number)
+            .await
     }
 
     /// shipped -> delivered.
     pub async fn deliver(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
-        self.move_order(order_id, OrderStatus::Delivered, actor, None).await
+        self.move_order(order_id, OrderStatus::Delivered, actor, None)
+            .await
     }
 
     /// pending/processing -> cancelled: voids an authorization or refunds what was captured, then
@@ -506,14 +580,20 @@ impl OrderService {
             }
             status if status.is_captured() => {
                 let refundable = order.payment.refundable();
-                self.payments.refund(order_id, refundable, actor, &format!("cancel-{order_id}")).await?;
+                self.payments
+                    .refund(order_id, refundable, actor, &format!("cancel-{order_id}"))
+                    .await?;
             }
             _ => {}
         }
         let mut order = self.store.get_order(order_id).await?;
         let event = order.move_to(OrderStatus::Cancelled, actor, self.clock.now())?;
         let stock_releases = order.stock_releases();
-        let update = OrderUpdate { order, stock_releases, events: vec![event] };
+        let update = OrderUpdate {
+            order,
+            stock_releases,
+            events: vec![event],
+        };
         Ok(self.store.update_order(update).await?)
     }
 }
@@ -538,9 +618,17 @@ mod tests {
             prices_include_tax: false,
             lines: Vec::new(),
             promotions: Vec::new(),
+            shipping_address: None,
             shipping_method: None,
-            totals: OrderTotals { total: dec!(10.00), ..OrderTotals::default() },
-            history: vec![HistoryEntry { at, actor: Actor::System, change: OrderChange::Placed }],
+            totals: OrderTotals {
+                total: dec!(10.00),
+                ..OrderTotals::default()
+            },
+            history: vec![HistoryEntry {
+                at,
+                actor: Actor::System,
+                change: OrderChange::Placed,
+            }],
             created_at: at,
             updated_at: at,
             version: 1,
@@ -550,10 +638,20 @@ mod tests {
     #[test]
     fn only_the_documented_order_moves_are_legal() {
         use OrderStatus::*;
-        let legal = [(Pending, Processing), (Pending, Cancelled), (Processing, Shipped), (Processing, Cancelled), (Shipped, Delivered)];
+        let legal = [
+            (Pending, Processing),
+            (Pending, Cancelled),
+            (Processing, Shipped),
+            (Processing, Cancelled),
+            (Shipped, Delivered),
+        ];
         for from in OrderStatus::ALL {
             for to in OrderStatus::ALL {
-                assert_eq!(from.can_move_to(to), legal.contains(&(from, to)), "{from:?} -> {to:?}");
+                assert_eq!(
+                    from.can_move_to(to),
+                    legal.contains(&(from, to)),
+                    "{from:?} -> {to:?}"
+                );
             }
         }
     }
@@ -562,17 +660,28 @@ mod tests {
     fn a_move_records_history_and_fulfilment_and_an_illegal_one_changes_nothing() {
         let mut order = sample_order();
         let now = order.created_at + chrono::Duration::minutes(1);
-        let admin = Actor::User { user_id: UserId::new() };
+        let admin = Actor::User {
+            user_id: UserId::new(),
+        };
         order.move_to(OrderStatus::Processing, admin, now).unwrap();
         let event = order.move_to(OrderStatus::Shipped, admin, now).unwrap();
-        assert!(matches!(event.payload, EventPayload::OrderStatusChanged { from: OrderStatus::Processing, to: OrderStatus::Shipped, .. }));
+        assert!(matches!(
+            event.payload,
+            EventPayload::OrderStatusChanged {
+                from: OrderStatus::Processing,
+                to: OrderStatus::Shipped,
+                ..
+            }
+        ));
         assert_eq!(order.fulfillment_status, FulfillmentStatus::Shipped);
         assert_eq!(order.history.len(), 4);
         assert_eq!(order.history[3].actor, admin);
         assert_eq!(order.updated_at, now);
 
         let before = order.clone();
-        let err = order.move_to(OrderStatus::Cancelled, admin, now).unwrap_err();
+        let err = order
+            .move_to(OrderStatus::Cancelled, admin, now)
+            .unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::InvalidTransition);
         assert_eq!(order, before);
     }
@@ -586,13 +695,24 @@ mod tests {
         assert!(Authorized.can_move_to(Voided));
         assert!(Captured.can_move_to(PartiallyRefunded));
         assert!(PartiallyRefunded.can_move_to(Refunded));
-        for illegal in [(Unpaid, Captured), (Captured, Captured), (Voided, Captured), (Refunded, PartiallyRefunded), (Unpaid, Refunded), (Captured, Voided)] {
+        for illegal in [
+            (Unpaid, Captured),
+            (Captured, Captured),
+            (Voided, Captured),
+            (Refunded, PartiallyRefunded),
+            (Unpaid, Refunded),
+            (Captured, Voided),
+        ] {
             assert!(!illegal.0.can_move_to(illegal.1), "{illegal:?}");
         }
         let mut order = sample_order();
         let now = order.created_at;
-        assert!(order.move_payment_to(Captured, Some(dec!(10)), Actor::System, now).is_err());
-        order.move_payment_to(Authorized, Some(dec!(10)), Actor::System, now).unwrap();
+        assert!(order
+            .move_payment_to(Captured, Some(dec!(10)), Actor::System, now)
+            .is_err());
+        order
+            .move_payment_to(Authorized, Some(dec!(10)), Actor::System, now)
+            .unwrap();
         assert_eq!(order.history.len(), 2);
     }
 }

@@ -41,7 +41,15 @@ pub struct PaymentMethod {
 impl fmt::Debug for PaymentMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Card numbers must not reach logs.
-        let tail: String = self.token.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = self
+            .token
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         write!(f, "PaymentMethod(****{tail})")
     }
 }
@@ -49,7 +57,9 @@ impl fmt::Debug for PaymentMethod {
 impl PaymentMethod {
     /// A payment method from a token or test card number.
     pub fn new(token: impl Into<String>) -> PaymentMethod {
-        PaymentMethod { token: token.into() }
+        PaymentMethod {
+            token: token.into(),
+        }
     }
 }
 
@@ -107,7 +117,11 @@ pub trait PaymentGateway: Send + Sync + fmt::Debug {
         idempotency_key: &str,
     ) -> std::result::Result<GatewayReceipt, GatewayError>;
     /// Releases an authorization without taking money.
-    async fn void(&self, authorization: &str, idempotency_key: &str) -> std::result::Result<GatewayReceipt, GatewayError>;
+    async fn void(
+        &self,
+        authorization: &str,
+        idempotency_key: &str,
+    ) -> std::result::Result<GatewayReceipt, GatewayError>;
     /// Gives back `amount` of what was captured.
     async fn refund(
         &self,
@@ -133,7 +147,10 @@ pub struct RecordingSleeper(Mutex<Vec<Duration>>);
 impl RecordingSleeper {
     /// The delays requested so far, in order.
     pub fn delays(&self) -> Vec<Duration> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -141,7 +158,10 @@ impl RecordingSleeper {
 #[cfg_attr(not(target_family = "wasm"), async_trait)]
 impl Sleeper for RecordingSleeper {
     async fn sleep(&self, duration: Duration) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(duration);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(duration);
     }
 }
 
@@ -173,8 +193,13 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The delay after failed attempt number `attempt` (1-based).
     pub fn backoff_after(&self, attempt: u32) -> Duration {
-        let factor = self.multiplier.max(1).saturating_pow(attempt.saturating_sub(1));
-        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
+        let factor = self
+            .multiplier
+            .max(1)
+            .saturating_pow(attempt.saturating_sub(1));
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
     }
 }
 
@@ -259,7 +284,13 @@ impl PaymentProcessor {
         sleeper: Arc<dyn Sleeper>,
         clock: Arc<dyn Clock>,
     ) -> PaymentProcessor {
-        PaymentProcessor { store, gateway, sleeper, clock, retry: RetryPolicy::default() }
+        PaymentProcessor {
+            store,
+            gateway,
+            sleeper,
+            clock,
+            retry: RetryPolicy::default(),
+        }
     }
 
     /// Replaces the retry policy.
@@ -279,7 +310,11 @@ impl PaymentProcessor {
         method: Option<&PaymentMethod>,
     ) -> Result<GatewayReceipt> {
         let money = Money::new(amount, order.currency);
-        let authorization = order.payment.authorization_reference.as_deref().unwrap_or_default();
+        let authorization = order
+            .payment
+            .authorization_reference
+            .as_deref()
+            .unwrap_or_default();
         let max_attempts = self.retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {
@@ -290,15 +325,35 @@ impl PaymentProcessor {
                 (TransactionKind::Authorize, None) => Err(GatewayError::Rejected {
                     message: "authorization needs a payment method".into(),
                 }),
-                (TransactionKind::Capture, _) => self.gateway.capture(authorization, money, idempotency_key).await,
-                (TransactionKind::Void, _) => self.gateway.void(authorization, idempotency_key).await,
-                (TransactionKind::Refund, _) => self.gateway.refund(authorization, money, idempotency_key).await,
+                (TransactionKind::Capture, _) => {
+                    self.gateway
+                        .capture(authorization, money, idempotency_key)
+                        .await
+                }
+                (TransactionKind::Void, _) => {
+                    self.gateway.void(authorization, idempotency_key).await
+                }
+                (TransactionKind::Refund, _) => {
+                    self.gateway
+                        .refund(authorization, money, idempotency_key)
+                        .await
+                }
             };
             let (status, reference, message) = match &outcome {
-                Ok(receipt) => (TransactionStatus::Succeeded, Some(receipt.reference.clone()), None),
-                Err(GatewayError::Declined { reason }) => (TransactionStatus::Declined, None, Some(reason.clone())),
-                Err(GatewayError::Transient { message }) => (TransactionStatus::Failed, None, Some(message.clone())),
-                Err(GatewayError::Rejected { message }) => (TransactionStatus::Rejected, None, Some(message.clone())),
+                Ok(receipt) => (
+                    TransactionStatus::Succeeded,
+                    Some(receipt.reference.clone()),
+                    None,
+                ),
+                Err(GatewayError::Declined { reason }) => {
+                    (TransactionStatus::Declined, None, Some(reason.clone()))
+                }
+                Err(GatewayError::Transient { message }) => {
+                    (TransactionStatus::Failed, None, Some(message.clone()))
+                }
+                Err(GatewayError::Rejected { message }) => {
+                    (TransactionStatus::Rejected, None, Some(message.clone()))
+                }
             };
             self.store
                 .record_transaction(PaymentTransaction {
@@ -319,15 +374,23 @@ impl PaymentProcessor {
             match outcome {
                 Ok(receipt) => return Ok(receipt),
                 Err(GatewayError::Transient { message }) if attempt >= max_attempts => {
-                    return Err(Error::PaymentFailed { reason: message, attempts: attempt });
+                    return Err(Error::PaymentFailed {
+                        reason: message,
+                        attempts: attempt,
+                    });
                 }
                 Err(GatewayError::Transient { .. }) => {
                     self.sleeper.sleep(self.retry.backoff_after(attempt)).await;
                     attempt += 1;
                 }
-                Err(GatewayError::Declined { reason }) => return Err(Error::PaymentDeclined { reason }),
+                Err(GatewayError::Declined { reason }) => {
+                    return Err(Error::PaymentDeclined { reason })
+                }
                 Err(GatewayError::Rejected { message }) => {
-                    return Err(Error::PaymentFailed { reason: message, attempts: attempt });
+                    return Err(Error::PaymentFailed {
+                        reason: message,
+                        attempts: attempt,
+                    });
                 }
             }
         }
@@ -344,7 +407,15 @@ impl PaymentProcessor {
         loop {
             let mut order = self.store.get_order(order_id).await?;
             let events = change(&mut order, self.clock.now())?;
-            match self.store.update_order(OrderUpdate { order, stock_releases: Vec::new(), events }).await {
+            match self
+                .store
+                .update_order(OrderUpdate {
+                    order,
+                    stock_releases: Vec::new(),
+                    events,
+                })
+                .await
+            {
                 Err(StorageError::Conflict { .. }) if tries < UPDATE_RETRIES => tries += 1,
                 other => return Ok(other?),
             }
@@ -352,9 +423,16 @@ impl PaymentProcessor {
     }
 
     /// Authorizes the order's total on `method`. Allowed while the payment is unpaid or failed.
-    pub async fn authorize(&self, order_id: OrderId, method: &PaymentMethod, actor: Actor) -> Result<Order> {
+    pub async fn authorize(
+        &self,
+        order_id: OrderId,
+        method: &PaymentMethod,
+        actor: Actor,
+    ) -> Result<Order> {
         let order = self.store.get_order(order_id).await?;
-        if order.status == OrderStatus::Cancelled || !order.payment.status.can_move_to(PaymentStatus::Authorized) {
+        if order.status == OrderStatus::Cancelled
+            || !order.payment.status.can_move_to(PaymentStatus::Authorized)
+        {
             return Err(Error::InvalidTransition {
                 machine: "payment status",
                 from: order.payment.status.as_str().into(),
@@ -365,7 +443,16 @@ impl PaymentProcessor {
         // The version changes with every recorded failure, so a new authorization attempt after a
         // decline gets a new key while retries within this call share one.
         let key = format!("authorize-{order_id}-{}", order.version);
-        match self.call_with_retries(&order, TransactionKind::Authorize, amount, &key, Some(method)).await {
+        match self
+            .call_with_retries(
+                &order,
+                TransactionKind::Authorize,
+                amount,
+                &key,
+                Some(method),
+            )
+            .await
+        {
             Ok(receipt) => {
                 self.save_change(order_id, |order, now| {
                     order.move_payment_to(PaymentStatus::Authorized, Some(amount), actor, now)?;
@@ -391,10 +478,14 @@ impl PaymentProcessor {
     /// Captures the whole authorized amount. A captured order answers `already_captured`.
     pub async fn capture(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
         let order = self.store.get_order(order_id).await?;
-        let already_captured = || Error::AlreadyCaptured { order_id: order_id.to_string() };
+        let already_captured = || Error::AlreadyCaptured {
+            order_id: order_id.to_string(),
+        };
         match order.payment.status {
             PaymentStatus::Authorized => {}
-            PaymentStatus::Captured | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded => {
+            PaymentStatus::Captured
+            | PaymentStatus::PartiallyRefunded
+            | PaymentStatus::Refunded => {
                 return Err(already_captured());
             }
             other => {
@@ -408,15 +499,21 @@ impl PaymentProcessor {
         let amount = order.payment.authorized;
         // One key per order: two racing captures reach the provider as one.
         let key = format!("capture-{order_id}");
-        self.call_with_retries(&order, TransactionKind::Capture, amount, &key, None).await?;
+        self.call_with_retries(&order, TransactionKind::Capture, amount, &key, None)
+            .await?;
         self.save_change(order_id, |order, now| {
-            if order.payment.status.is_captured() || order.payment.status == PaymentStatus::Refunded {
+            if order.payment.status.is_captured() || order.payment.status == PaymentStatus::Refunded
+            {
                 return Err(already_captured());
             }
             order.move_payment_to(PaymentStatus::Captured, Some(amount), actor, now)?;
             order.payment.captured = amount;
             Ok(vec![NewEvent::new(
-                EventPayload::PaymentCaptured { order_id, currency: order.currency, amount },
+                EventPayload::PaymentCaptured {
+                    order_id,
+                    currency: order.currency,
+                    amount,
+                },
                 now,
             )])
         })
@@ -434,7 +531,8 @@ impl PaymentProcessor {
             });
         }
         let key = format!("void-{order_id}");
-        self.call_with_retries(&order, TransactionKind::Void, Decimal::ZERO, &key, None).await?;
+        self.call_with_retries(&order, TransactionKind::Void, Decimal::ZERO, &key, None)
+            .await?;
         self.save_change(order_id, |order, now| {
             order.move_payment_to(PaymentStatus::Voided, None, actor, now)?;
             Ok(Vec::new())
@@ -444,7 +542,13 @@ impl PaymentProcessor {
 
     /// Refunds `amount` of the captured money. `idempotency_key` names this refund: calling again
     /// with the same key after a success returns the order without refunding twice.
-    pub async fn refund(&self, order_id: OrderId, amount: Decimal, actor: Actor, idempotency_key: &str) -> Result<Order> {
+    pub async fn refund(
+        &self,
+        order_id: OrderId,
+        amount: Decimal,
+        actor: Actor,
+        idempotency_key: &str,
+    ) -> Result<Order> {
         let order = self.store.get_order(order_id).await?;
         let key = format!("refund-{order_id}-{idempotency_key}");
         let done_before = self
@@ -452,7 +556,11 @@ impl PaymentProcessor {
             .list_transactions(order_id)
             .await?
             .iter()
-            .any(|t| t.kind == TransactionKind::Refund && t.idempotency_key == key && t.status == TransactionStatus::Succeeded);
+            .any(|t| {
+                t.kind == TransactionKind::Refund
+                    && t.idempotency_key == key
+                    && t.status == TransactionStatus::Succeeded
+            });
         if done_before {
             return Ok(order);
         }
@@ -464,23 +572,45 @@ impl PaymentProcessor {
             });
         }
         if amount <= Decimal::ZERO || !order.currency.is_exact(amount) {
-            return Err(Error::validation("amount", format!("a refund is a positive amount in whole minor units of {}", order.currency)));
+            return Err(Error::validation(
+                "amount",
+                format!(
+                    "a refund is a positive amount in whole minor units of {}",
+                    order.currency
+                ),
+            ));
         }
         let refundable = order.payment.refundable();
         if amount > refundable {
-            return Err(Error::RefundExceedsCapture { requested: amount, refundable });
+            return Err(Error::RefundExceedsCapture {
+                requested: amount,
+                refundable,
+            });
         }
-        self.call_with_retries(&order, TransactionKind::Refund, amount, &key, None).await?;
+        self.call_with_retries(&order, TransactionKind::Refund, amount, &key, None)
+            .await?;
         self.save_change(order_id, |order, now| {
             let refundable = order.payment.refundable();
             if amount > refundable {
-                return Err(Error::RefundExceedsCapture { requested: amount, refundable });
+                return Err(Error::RefundExceedsCapture {
+                    requested: amount,
+                    refundable,
+                });
             }
-            let to = if amount == refundable { PaymentStatus::Refunded } else { PaymentStatus::PartiallyRefunded };
+            let to = if amount == refundable {
+                PaymentStatus::Refunded
+            } else {
+                PaymentStatus::PartiallyRefunded
+            };
             order.move_payment_to(to, Some(amount), actor, now)?;
             order.payment.refunded += amount;
             Ok(vec![NewEvent::new(
-                EventPayload::PaymentRefunded { order_id, currency: order.currency, amount, payment_status: to },
+                EventPayload::PaymentRefunded {
+                    order_id,
+                    currency: order.currency,
+                    amount,
+                    payment_status: to,
+                },
                 now,
             )])
         })
@@ -571,7 +701,9 @@ impl TestGateway {
         &self,
         card: &str,
         idempotency_key: &str,
-        operation: impl FnOnce(&mut TestGatewayState) -> std::result::Result<GatewayReceipt, GatewayError>,
+        operation: impl FnOnce(
+            &mut TestGatewayState,
+        ) -> std::result::Result<GatewayReceipt, GatewayError>,
     ) -> std::result::Result<GatewayReceipt, GatewayError> {
         self.with_state(|s| {
             s.calls += 1;
@@ -580,27 +712,42 @@ impl TestGateway {
             }
             let planned_failures = match card {
                 test_cards::ALWAYS_TRANSIENT => u32::MAX,
-                c if c.len() == 16 && c.starts_with("40000000000001") => c[14..].parse().unwrap_or(0),
+                c if c.len() == 16 && c.starts_with("40000000000001") => {
+                    c[14..].parse().unwrap_or(0)
+                }
                 _ => 0,
             };
-            let seen = s.failures_by_key.entry(idempotency_key.to_string()).or_insert(0);
+            let seen = s
+                .failures_by_key
+                .entry(idempotency_key.to_string())
+                .or_insert(0);
             if *seen < planned_failures {
                 *seen += 1;
-                return Err(GatewayError::Transient { message: "provider timed out".into() });
+                return Err(GatewayError::Transient {
+                    message: "provider timed out".into(),
+                });
             }
             let answer = operation(s);
-            s.answered.insert(idempotency_key.to_string(), answer.clone());
+            s.answered
+                .insert(idempotency_key.to_string(), answer.clone());
             answer
         })
     }
 
     fn card_of(&self, authorization: &str) -> String {
-        self.with_state(|s| s.authorizations.get(authorization).map(|a| a.card.clone()).unwrap_or_default())
+        self.with_state(|s| {
+            s.authorizations
+                .get(authorization)
+                .map(|a| a.card.clone())
+                .unwrap_or_default()
+        })
     }
 }
 
 fn rejected(message: &str) -> GatewayError {
-    GatewayError::Rejected { message: message.into() }
+    GatewayError::Rejected {
+        message: message.into(),
+    }
 }
 
 #[cfg_attr(target_family = "wasm", async_trait(?Send))]
@@ -619,7 +766,9 @@ impl PaymentGateway for TestGateway {
         let card = method.token.replace([' ', '-'], "");
         self.handle(&card.clone(), idempotency_key, move |s| {
             if card == test_cards::DECLINED {
-                return Err(GatewayError::Declined { reason: "card declined".into() });
+                return Err(GatewayError::Declined {
+                    reason: "card declined".into(),
+                });
             }
             if amount.is_negative() {
                 return Err(rejected("amount must not be negative"));
@@ -628,7 +777,13 @@ impl PaymentGateway for TestGateway {
             let reference = format!("auth_{}", s.next_reference);
             s.authorizations.insert(
                 reference.clone(),
-                TestAuthorization { card, amount, captured: Decimal::ZERO, refunded: Decimal::ZERO, voided: false },
+                TestAuthorization {
+                    card,
+                    amount,
+                    captured: Decimal::ZERO,
+                    refunded: Decimal::ZERO,
+                    voided: false,
+                },
             );
             Ok(GatewayReceipt { reference })
         })
@@ -642,7 +797,10 @@ impl PaymentGateway for TestGateway {
     ) -> std::result::Result<GatewayReceipt, GatewayError> {
         let card = self.card_of(authorization);
         self.handle(&card, idempotency_key, |s| {
-            let auth = s.authorizations.get_mut(authorization).ok_or_else(|| rejected("unknown authorization"))?;
+            let auth = s
+                .authorizations
+                .get_mut(authorization)
+                .ok_or_else(|| rejected("unknown authorization"))?;
             if auth.voided {
                 return Err(rejected("authorization was voided"));
             }
@@ -654,19 +812,30 @@ impl PaymentGateway for TestGateway {
             }
             auth.captured = amount.amount;
             s.captures += 1;
-            Ok(GatewayReceipt { reference: format!("{authorization}_capture") })
+            Ok(GatewayReceipt {
+                reference: format!("{authorization}_capture"),
+            })
         })
     }
 
-    async fn void(&self, authorization: &str, idempotency_key: &str) -> std::result::Result<GatewayReceipt, GatewayError> {
+    async fn void(
+        &self,
+        authorization: &str,
+        idempotency_key: &str,
+    ) -> std::result::Result<GatewayReceipt, GatewayError> {
         let card = self.card_of(authorization);
         self.handle(&card, idempotency_key, |s| {
-            let auth = s.authorizations.get_mut(authorization).ok_or_else(|| rejected("unknown authorization"))?;
+            let auth = s
+                .authorizations
+                .get_mut(authorization)
+                .ok_or_else(|| rejected("unknown authorization"))?;
             if !auth.captured.is_zero() {
                 return Err(rejected("a captured authorization cannot be voided"));
             }
             auth.voided = true;
-            Ok(GatewayReceipt { reference: format!("{authorization}_void") })
+            Ok(GatewayReceipt {
+                reference: format!("{authorization}_void"),
+            })
         })
     }
 
@@ -678,14 +847,19 @@ impl PaymentGateway for TestGateway {
     ) -> std::result::Result<GatewayReceipt, GatewayError> {
         let card = self.card_of(authorization);
         self.handle(&card, idempotency_key, |s| {
-            let auth = s.authorizations.get_mut(authorization).ok_or_else(|| rejected("unknown authorization"))?;
+            let auth = s
+                .authorizations
+                .get_mut(authorization)
+                .ok_or_else(|| rejected("unknown authorization"))?;
             if amount.amount <= Decimal::ZERO || auth.refunded + amount.amount > auth.captured {
                 return Err(rejected("refund exceeds the captured amount"));
             }
             auth.refunded += amount.amount;
             s.refunds += 1;
             let n = s.refunds;
-            Ok(GatewayReceipt { reference: format!("{authorization}_refund_{n}") })
+            Ok(GatewayReceipt {
+                reference: format!("{authorization}_refund_{n}"),
+            })
         })
     }
 }
@@ -702,7 +876,9 @@ mod tests {
             multiplier: 3,
             max_backoff: Duration::from_millis(1000),
         };
-        let delays: Vec<u128> = (1..=4).map(|a| policy.backoff_after(a).as_millis()).collect();
+        let delays: Vec<u128> = (1..=4)
+            .map(|a| policy.backoff_after(a).as_millis())
+            .collect();
         assert_eq!(delays, vec![100, 300, 900, 1000]);
     }
 

@@ -81,10 +81,16 @@ impl ReviewInput {
     /// Checks rating and lengths.
     pub fn validate(&self) -> Result<()> {
         if !(1..=5).contains(&self.rating) {
-            return Err(Error::validation("rating", "rating must be between 1 and 5"));
+            return Err(Error::validation(
+                "rating",
+                "rating must be between 1 and 5",
+            ));
         }
         if self.title.chars().count() > 200 {
-            return Err(Error::validation("title", "title is at most 200 characters"));
+            return Err(Error::validation(
+                "title",
+                "title is at most 200 characters",
+            ));
         }
         if self.body.chars().count() > 5000 {
             return Err(Error::validation("body", "body is at most 5000 characters"));
@@ -108,7 +114,12 @@ impl ReviewService {
 
     /// Publishes `author`'s review of `product_id`; a second review of the same product is a
     /// `conflict`.
-    pub async fn submit(&self, author: &User, product_id: ProductId, input: ReviewInput) -> Result<Review> {
+    pub async fn submit(
+        &self,
+        author: &User,
+        product_id: ProductId,
+        input: ReviewInput,
+    ) -> Result<Review> {
         if !author.is_active() {
             return Err(Error::AccountInactive);
         }
@@ -138,7 +149,12 @@ impl ReviewService {
         }
     }
 
-    async fn moderate(&self, moderator: &User, review_id: ReviewId, to: ReviewStatus) -> Result<Review> {
+    async fn moderate(
+        &self,
+        moderator: &User,
+        review_id: ReviewId,
+        to: ReviewStatus,
+    ) -> Result<Review> {
         moderator.require_any_role(&[Role::Moderator, Role::Admin], "moderate reviews")?;
         let mut review = self.store.get_review(review_id).await?;
         if review.status == to {
@@ -156,16 +172,22 @@ impl ReviewService {
 
     /// Hides a visible review. Moderators and admins only.
     pub async fn hide(&self, moderator: &User, review_id: ReviewId) -> Result<Review> {
-        self.moderate(moderator, review_id, ReviewStatus::Hidden).await
+        self.moderate(moderator, review_id, ReviewStatus::Hidden)
+            .await
     }
 
     /// Shows a hidden review again. Moderators and admins only.
     pub async fn restore(&self, moderator: &User, review_id: ReviewId) -> Result<Review> {
-        self.moderate(moderator, review_id, ReviewStatus::Visible).await
+        self.moderate(moderator, review_id, ReviewStatus::Visible)
+            .await
     }
 
     /// A product's reviews, newest first; hidden ones only when `include_hidden`.
-    pub async fn for_product(&self, product_id: ProductId, include_hidden: bool) -> Result<Vec<Review>> {
+    pub async fn for_product(
+        &self,
+        product_id: ProductId,
+        include_hidden: bool,
+    ) -> Result<Vec<Review>> {
         Ok(self.store.list_reviews(product_id, include_hidden).await?)
     }
 }
@@ -177,13 +199,27 @@ mod tests {
     #[test]
     fn ratings_outside_one_to_five_are_refused() {
         for rating in [0u8, 6, 255] {
-            let input = ReviewInput { rating, title: String::new(), body: String::new() };
+            let input = ReviewInput {
+                rating,
+                title: String::new(),
+                body: String::new(),
+            };
             assert!(input.validate().is_err(), "{rating}");
         }
         for rating in 1u8..=5 {
-            ReviewInput { rating, title: "ok".into(), body: String::new() }.validate().unwrap();
+            ReviewInput {
+                rating,
+                title: "ok".into(),
+                body: String::new(),
+            }
+            .validate()
+            .unwrap();
         }
-        let long = ReviewInput { rating: 3, title: "x".repeat(201), body: String::new() };
+        let long = ReviewInput {
+            rating: 3,
+            title: "x".repeat(201),
+            body: String::new(),
+        };
         assert!(long.validate().is_err());
     }
 }

@@ -100,7 +100,9 @@ impl User {
         if self.is_active() && roles.iter().any(|r| self.has_role(*r)) {
             Ok(())
         } else {
-            Err(Error::Forbidden { action: action.into() })
+            Err(Error::Forbidden {
+                action: action.into(),
+            })
         }
     }
 }
@@ -137,7 +139,9 @@ pub fn normalize_email(email: &str) -> Result<String> {
     if local.is_empty() || local.len() > 64 {
         return refuse("the part before @ must be 1 to 64 characters");
     }
-    let local_ok = local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
+    let local_ok = local
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..");
@@ -179,7 +183,11 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        PasswordPolicy { min_length: 10, max_length: 128, require_letter_and_digit: true }
+        PasswordPolicy {
+            min_length: 10,
+            max_length: 128,
+            require_letter_and_digit: true,
+        }
     }
 }
 
@@ -188,18 +196,27 @@ impl PasswordPolicy {
     pub fn check(&self, password: &str, email: &str) -> Result<()> {
         let count = password.chars().count();
         if count < self.min_length {
-            return Err(Error::WeakPassword(format!("use at least {} characters", self.min_length)));
+            return Err(Error::WeakPassword(format!(
+                "use at least {} characters",
+                self.min_length
+            )));
         }
         if count > self.max_length {
-            return Err(Error::WeakPassword(format!("use at most {} characters", self.max_length)));
+            return Err(Error::WeakPassword(format!(
+                "use at most {} characters",
+                self.max_length
+            )));
         }
         if self.require_letter_and_digit
-            && !(password.chars().any(char::is_alphabetic) && password.chars().any(|c| c.is_ascii_digit()))
+            && !(password.chars().any(char::is_alphabetic)
+                && password.chars().any(|c| c.is_ascii_digit()))
         {
             return Err(Error::WeakPassword("use both letters and digits".into()));
         }
         if password.trim().eq_ignore_ascii_case(email.trim()) {
-            return Err(Error::WeakPassword("the password must not be the email".into()));
+            return Err(Error::WeakPassword(
+                "the password must not be the email".into(),
+            ));
         }
         Ok(())
     }
@@ -220,14 +237,22 @@ pub struct PasswordHashing {
 impl Default for PasswordHashing {
     /// OWASP's recommended argon2id setting (19 MiB, 2 passes, 1 lane).
     fn default() -> Self {
-        PasswordHashing { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+        PasswordHashing {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
 impl PasswordHashing {
     /// The cheapest parameters argon2 allows. For tests and demos only: it makes brute force cheap.
     pub fn insecure_fast() -> Self {
-        PasswordHashing { memory_kib: 8, iterations: 1, parallelism: 1 }
+        PasswordHashing {
+            memory_kib: 8,
+            iterations: 1,
+            parallelism: 1,
+        }
     }
 
     fn argon2(&self) -> Result<Argon2<'static>> {
@@ -248,7 +273,11 @@ impl PasswordHashing {
     /// Whether `password` matches `phc`. The parameters inside the PHC string are used, so hashes
     /// made with older settings keep verifying.
     pub fn verify(password: &str, phc: &str) -> bool {
-        PasswordHash::new(phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        PasswordHash::new(phc).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
     }
 }
 
@@ -259,10 +288,12 @@ pub fn hash_reset_token(token: &str) -> String {
 
 fn to_hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 fn new_reset_token() -> String {
@@ -286,7 +317,10 @@ pub struct Registration {
 
 impl fmt::Debug for Registration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Registration").field("email", &self.email).field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Registration")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -303,7 +337,10 @@ pub struct IssuedResetToken {
 
 impl fmt::Debug for IssuedResetToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuedResetToken").field("user_id", &self.user_id).field("expires_at", &self.expires_at).finish_non_exhaustive()
+        f.debug_struct("IssuedResetToken")
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
     }
 }
 
@@ -413,7 +450,12 @@ impl UserService {
     }
 
     /// Activates or deactivates an account. Admins only.
-    pub async fn set_status(&self, admin: &User, user_id: UserId, status: UserStatus) -> Result<User> {
+    pub async fn set_status(
+        &self,
+        admin: &User,
+        user_id: UserId,
+        status: UserStatus,
+    ) -> Result<User> {
         admin.require_any_role(&[Role::Admin], "change account status")?;
         self.change(user_id, |u| u.status = status).await
     }
@@ -433,7 +475,12 @@ impl UserService {
     }
 
     /// Changes a password after checking the current one.
-    pub async fn change_password(&self, user_id: UserId, current: &str, new_password: &str) -> Result<User> {
+    pub async fn change_password(
+        &self,
+        user_id: UserId,
+        current: &str,
+        new_password: &str,
+    ) -> Result<User> {
         let user = self.store.get_user(user_id).await?;
         if !PasswordHashing::verify(current, &user.password_hash) {
             return Err(Error::InvalidCredentials);
@@ -458,15 +505,28 @@ impl UserService {
         let now = self.clock.now();
         let expires_at = now + self.reset_ttl;
         self.store
-            .put_password_reset(PasswordReset { token_hash: hash_reset_token(&token), user_id: user.id, created_at: now, expires_at })
+            .put_password_reset(PasswordReset {
+                token_hash: hash_reset_token(&token),
+                user_id: user.id,
+                created_at: now,
+                expires_at,
+            })
             .await?;
-        Ok(Some(IssuedResetToken { user_id: user.id, token, expires_at }))
+        Ok(Some(IssuedResetToken {
+            user_id: user.id,
+            token,
+            expires_at,
+        }))
     }
 
     /// Sets a new password with a reset token. The token is consumed even when it turns out
     /// expired; after a successful reset every other outstanding token of the user is revoked.
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<User> {
-        let reset = match self.store.take_password_reset(&hash_reset_token(token)).await {
+        let reset = match self
+            .store
+            .take_password_reset(&hash_reset_token(token))
+            .await
+        {
             Ok(reset) => reset,
             Err(StorageError::NotFound { .. }) => return Err(Error::InvalidToken),
             Err(e) => return Err(e.into()),
@@ -492,9 +552,28 @@ mod tests {
 
     #[test]
     fn emails_are_normalized_and_checked() {
-        assert_eq!(normalize_email("  Ada.Lovelace+shop@Example.COM ").unwrap(), "ada.lovelace+shop@example.com");
-        for bad in ["", "plain", "@example.com", "a@", "a@b", "a@b.c", "a..b@example.com", ".a@example.com", "a b@example.com", "a@-x.com", "a@x_y.com", "a@example.c0m"] {
-            assert!(matches!(normalize_email(bad), Err(Error::InvalidEmail(_))), "{bad:?} was accepted");
+        assert_eq!(
+            normalize_email("  Ada.Lovelace+shop@Example.COM ").unwrap(),
+            "ada.lovelace+shop@example.com"
+        );
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@b.c",
+            "a..b@example.com",
+            ".a@example.com",
+            "a b@example.com",
+            "a@-x.com",
+            "a@x_y.com",
+            "a@example.c0m",
+        ] {
+            assert!(
+                matches!(normalize_email(bad), Err(Error::InvalidEmail(_))),
+                "{bad:?} was accepted"
+            );
         }
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert!(normalize_email(&long_local).is_err());
@@ -504,10 +583,22 @@ mod tests {
     fn password_policy_names_the_rule_broken() {
         let policy = PasswordPolicy::default();
         policy.check("correct horse 42", "a@example.com").unwrap();
-        assert!(matches!(policy.check("short1", "a@example.com"), Err(Error::WeakPassword(_))));
-        assert!(matches!(policy.check("onlyletterslong", "a@example.com"), Err(Error::WeakPassword(_))));
-        assert!(matches!(policy.check(&"a1".repeat(70), "a@example.com"), Err(Error::WeakPassword(_))));
-        assert!(matches!(policy.check("me1@example.com", "ME1@example.com"), Err(Error::WeakPassword(_))));
+        assert!(matches!(
+            policy.check("short1", "a@example.com"),
+            Err(Error::WeakPassword(_))
+        ));
+        assert!(matches!(
+            policy.check("onlyletterslong", "a@example.com"),
+            Err(Error::WeakPassword(_))
+        ));
+        assert!(matches!(
+            policy.check(&"a1".repeat(70), "a@example.com"),
+            Err(Error::WeakPassword(_))
+        ));
+        assert!(matches!(
+            policy.check("me1@example.com", "ME1@example.com"),
+            Err(Error::WeakPassword(_))
+        ));
     }
 
     #[test]
@@ -531,6 +622,9 @@ mod tests {
         let h = hash_reset_token(&t1);
         assert_eq!(h.len(), 64);
         assert_ne!(h, t1);
-        assert_eq!(hash_reset_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_reset_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }
