@@ -8,6 +8,7 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod clock;
 pub mod error;
 pub mod event;
