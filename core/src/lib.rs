@@ -10,6 +10,8 @@ pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod clock;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod error;
 pub mod event;
 pub mod ids;
