@@ -422,6 +422,8 @@ impl UserService {
             Err(_) => None,
         };
         let Some(user) = user else {
+            // Spend what a verification costs, so response time does not reveal unknown emails.
+            self.hashing.hash(password)?;
             return Err(Error::InvalidCredentials);
         };
         if !PasswordHashing::verify(password, &user.password_hash) {
