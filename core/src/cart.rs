@@ -23,6 +23,9 @@ use crate::tax::normalize_country;
 pub const MAX_CART_LINES: usize = 250;
 /// Most coupon codes a cart may carry at once.
 pub const MAX_COUPONS: usize = 5;
+/// Largest unit price a line may carry (10^15 in any currency). Far above any real price, it
+/// bounds every intermediate amount in pricing well inside 128-bit integers.
+pub const MAX_UNIT_PRICE: i64 = 1_000_000_000_000_000;
 
 /// A postal address.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +183,15 @@ impl CartLine {
     /// Checks the line as it may arrive over the wire.
     pub fn validate(&self, currency: Currency) -> Result<()> {
         self.sale_unit.validate_quantity(self.quantity)?;
+        if self.unit_price > Decimal::from(MAX_UNIT_PRICE) {
+            return Err(Error::validation(
+                "unitPrice",
+                format!(
+                    "`{}` is priced above the largest supported amount",
+                    self.sku
+                ),
+            ));
+        }
         if self.unit_price.is_sign_negative() && !self.unit_price.is_zero() {
             return Err(Error::validation(
                 "unitPrice",
@@ -568,17 +580,40 @@ impl Cart {
                 "a cart carries at most {MAX_COUPONS} coupon codes"
             )));
         }
-        for (i, line) in self.lines.iter().enumerate() {
+        for line in &self.lines {
             line.validate(self.currency)?;
-            if self.lines[..i].iter().any(|l| l.id == line.id) {
-                return Err(Error::validation(
-                    "lines",
-                    format!("line id `{}` appears twice", line.id),
-                ));
-            }
+        }
+        let duplicate = if self.lines.len() <= 32 {
+            // Small carts: pairwise comparison, no allocation.
+            self.lines
+                .iter()
+                .enumerate()
+                .find(|(i, l)| self.lines[..*i].iter().any(|m| m.id == l.id))
+                .map(|(_, l)| l.id)
+        } else {
+            let mut ids: Vec<LineId> = self.lines.iter().map(|l| l.id).collect();
+            ids.sort_unstable();
+            ids.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+        };
+        if let Some(id) = duplicate {
+            return Err(Error::validation(
+                "lines",
+                format!("line id `{id}` appears twice"),
+            ));
         }
         if let Some(address) = &self.shipping_address {
-            address.clone().validate()?;
+            // Tax and shipping match on the normalized country code; a cart sent over the wire
+            // must carry it that way (the cart operations normalize it).
+            let c = address.country.as_bytes();
+            if c.len() != 2 || !c.iter().all(u8::is_ascii_uppercase) {
+                return Err(Error::validation(
+                    "shippingAddress.country",
+                    format!(
+                        "`{}` is not an uppercase ISO-3166 alpha-2 code",
+                        address.country
+                    ),
+                ));
+            }
         }
         Ok(())
     }

@@ -70,7 +70,7 @@ impl SaleUnit {
             return refuse(format!("quantity must not exceed {MAX_LINE_QUANTITY}"));
         }
         match self {
-            SaleUnit::Each if quantity.fract() != Decimal::ZERO => {
+            SaleUnit::Each if quantity.scale() > 0 && quantity.fract() != Decimal::ZERO => {
                 refuse("this item is sold in whole units".into())
             }
             SaleUnit::Measure { precision, unit } if quantity.normalize().scale() > *precision => {
@@ -181,6 +181,15 @@ impl Variant {
             ));
         }
         for (currency, price) in &self.prices {
+            if *price > Decimal::from(crate::cart::MAX_UNIT_PRICE) {
+                return Err(Error::validation(
+                    "prices",
+                    format!(
+                        "price of `{}` in {currency} is above the largest supported amount",
+                        self.sku
+                    ),
+                ));
+            }
             if price.is_sign_negative() && !price.is_zero() {
                 return Err(Error::validation(
                     "prices",

@@ -118,7 +118,13 @@ impl Currency {
     /// Rounds `amount` to this currency's minor units with `mode`.
     #[inline]
     pub fn round(self, amount: Decimal, mode: RoundingMode) -> Decimal {
-        let mut r = amount.round_dp_with_strategy(self.minor_units(), mode.strategy());
+        // Amounts already within the minor units (most of them) only need their scale set;
+        // skipping the rounding call is a third of pricing's Decimal work.
+        let mut r = if amount.scale() <= self.minor_units() {
+            amount
+        } else {
+            amount.round_dp_with_strategy(self.minor_units(), mode.strategy())
+        };
         // Keep a stable scale so "10" and "10.00" serialize the same way for one currency.
         r.rescale(self.minor_units());
         r
@@ -126,7 +132,7 @@ impl Currency {
 
     /// Whether `amount` has no digits beyond this currency's minor units.
     pub fn is_exact(self, amount: Decimal) -> bool {
-        amount.round_dp(self.minor_units()) == amount
+        amount.scale() <= self.minor_units() || amount.normalize().scale() <= self.minor_units()
     }
 }
 
@@ -351,7 +357,6 @@ pub fn allocate(total: Decimal, weights: &[Decimal], currency: Currency) -> Resu
     }
     let negative = total.is_sign_negative();
     let total_units = mantissa_at(total.abs(), minor).ok_or(Error::Overflow)?;
-
     let all_zero = weights.iter().all(|w| w.is_zero());
     let scale = if all_zero {
         0
@@ -366,45 +371,103 @@ pub fn allocate(total: Decimal, weights: &[Decimal], currency: Currency) -> Resu
             .map(|w| mantissa_at(*w, scale).ok_or(Error::Overflow))
             .collect::<Result<_>>()?
     };
-    let weight_sum: i128 = int_weights
-        .iter()
-        .try_fold(0i128, |acc, w| acc.checked_add(*w))
-        .ok_or(Error::Overflow)?;
-
-    let mut floors = Vec::with_capacity(weights.len());
-    let mut remainders = Vec::with_capacity(weights.len());
-    let mut assigned: i128 = 0;
-    for w in &int_weights {
-        let numerator = total_units.checked_mul(*w).ok_or(Error::Overflow)?;
-        let floor = numerator / weight_sum;
-        floors.push(floor);
-        remainders.push(numerator % weight_sum);
-        assigned += floor;
-    }
-    let mut leftover = total_units - assigned;
-    if leftover > 0 {
-        let mut order: Vec<usize> = (0..weights.len()).collect();
-        order.sort_by(|&a, &b| {
-            remainders[b]
-                .cmp(&remainders[a])
-                .then(int_weights[b].cmp(&int_weights[a]))
-                .then(a.cmp(&b))
-        });
-        for &i in order.iter().cycle() {
-            if leftover == 0 {
-                break;
-            }
-            floors[i] += 1;
-            leftover -= 1;
-        }
-    }
-    Ok(floors
+    let parts = allocate_units(total_units, &int_weights)?;
+    parts
         .into_iter()
         .map(|units| {
             let units = if negative { -units } else { units };
-            Decimal::from_i128_with_scale(units, minor)
+            Decimal::try_from_i128_with_scale(units, minor).map_err(|_| Error::Overflow)
         })
-        .collect())
+        .collect()
+}
+
+/// [`allocate`] over integers: splits `total` (>= 0) over non-negative `weights` so the parts sum
+/// to exactly `total`. Floors of the exact shares first; the units left over go one each to the
+/// largest remainders, ties broken by the larger weight and then the earlier index. All-zero
+/// weights share evenly.
+pub fn allocate_units(total: i128, weights: &[i128]) -> Result<Vec<i128>> {
+    if weights.is_empty() {
+        return if total == 0 {
+            Ok(Vec::new())
+        } else {
+            Err(Error::validation(
+                "weights",
+                "cannot allocate a non-zero amount over no weights",
+            ))
+        };
+    }
+    if total < 0 || weights.iter().any(|w| *w < 0) {
+        return Err(Error::validation(
+            "weights",
+            "allocation needs a non-negative total and weights",
+        ));
+    }
+    let weight_sum = weights
+        .iter()
+        .try_fold(0i128, |acc, w| acc.checked_add(*w))
+        .ok_or(Error::Overflow)?;
+    if weight_sum == 0 {
+        return allocate_units(total, &vec![1; weights.len()]);
+    }
+    let mut parts = Vec::with_capacity(weights.len());
+    let mut remainders = Vec::with_capacity(weights.len());
+    let mut assigned: i128 = 0;
+    for w in weights {
+        let numerator = total.checked_mul(*w).ok_or(Error::Overflow)?;
+        parts.push(numerator / weight_sum);
+        remainders.push(numerator % weight_sum);
+        assigned += numerator / weight_sum;
+    }
+    let leftover = total - assigned;
+    if leftover > 0 {
+        let mut order: Vec<usize> = (0..weights.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            remainders[b]
+                .cmp(&remainders[a])
+                .then(weights[b].cmp(&weights[a]))
+                .then(a.cmp(&b))
+        });
+        // The leftover is below the number of weights, since each floor loses less than one unit.
+        for &i in order.iter().take(leftover as usize) {
+            parts[i] += 1;
+        }
+    }
+    Ok(parts)
+}
+
+/// `numerator / denominator` rounded to an integer with `mode` (`denominator > 0`). Pricing
+/// works in integer minor units with this as its one rounding step, so every rounding is exact
+/// and none depends on a decimal type's internal precision.
+pub fn div_round(numerator: i128, denominator: i128, mode: RoundingMode) -> i128 {
+    debug_assert!(denominator > 0);
+    if denominator == 1 {
+        return numerator;
+    }
+    let quotient = numerator / denominator;
+    let remainder = numerator % denominator;
+    if remainder == 0 {
+        return quotient;
+    }
+    let away = if numerator < 0 {
+        quotient - 1
+    } else {
+        quotient + 1
+    };
+    let twice = remainder.unsigned_abs() * 2;
+    let half = twice.cmp(&denominator.unsigned_abs());
+    match (mode, half) {
+        (RoundingMode::Down, _) => quotient,
+        (_, std::cmp::Ordering::Less) => quotient,
+        (_, std::cmp::Ordering::Greater) => away,
+        (RoundingMode::HalfUp, std::cmp::Ordering::Equal) => away,
+        (RoundingMode::HalfEven, std::cmp::Ordering::Equal) => {
+            if quotient % 2 == 0 {
+                quotient
+            } else {
+                away
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -510,5 +573,40 @@ mod tests {
         let m: Money = serde_json::from_str(r#"{"amount":"1.50","currency":"EUR"}"#).unwrap();
         assert_eq!(m, Money::new(dec!(1.50), Currency::Eur));
         assert!(serde_json::from_str::<Currency>("\"ABC\"").is_err());
+    }
+
+    #[test]
+    fn integer_rounding_matches_each_mode() {
+        use RoundingMode::*;
+        let cases = [
+            (25, 10, HalfUp, 3),
+            (25, 10, HalfEven, 2),
+            (35, 10, HalfEven, 4),
+            (29, 10, Down, 2),
+            (-25, 10, HalfUp, -3),
+            (-25, 10, HalfEven, -2),
+            (-29, 10, Down, -2),
+            (24, 10, HalfUp, 2),
+            (26, 10, HalfEven, 3),
+            (30, 10, HalfEven, 3),
+        ];
+        for (n, d, mode, want) in cases {
+            assert_eq!(div_round(n, d, mode), want, "{n}/{d} {mode:?}");
+        }
+    }
+
+    #[test]
+    fn integer_allocation_spreads_leftovers_by_remainder_then_weight() {
+        assert_eq!(allocate_units(10, &[1, 1, 1]).unwrap(), vec![4, 3, 3]);
+        assert_eq!(allocate_units(5, &[0, 0]).unwrap(), vec![3, 2]);
+        assert_eq!(
+            allocate_units(100, &[5397, 499, 693])
+                .unwrap()
+                .iter()
+                .sum::<i128>(),
+            100
+        );
+        assert!(allocate_units(1, &[]).is_err());
+        assert!(allocate_units(-1, &[1]).is_err());
     }
 }

@@ -44,16 +44,16 @@
 //! with three promotions and tax prices in about a microsecond and a half (see `BENCHMARKS.md`).
 
 use chrono::{DateTime, Utc};
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::cart::{Cart, CartLine};
 use crate::error::{CouponRejection, Error, Result};
 use crate::ids::{CartId, LineId, ProductId, PromotionId, ShippingMethodId, TaxRateId, VariantId};
-use crate::money::{allocate, Currency, RoundingMode};
+use crate::money::{allocate_units, div_round, Currency, RoundingMode};
 use crate::promotion::{
-    BxgyReward, LineSelector, Promotion, PromotionEffect, PromotionUsageMap, Target, TierReward,
+    BxgyReward, CurrencyAmounts, LineSelector, Promotion, PromotionEffect, PromotionUsageMap,
+    Target, TierReward,
 };
 use crate::shipping::ShippingMethod;
 use crate::tax::{TaxCalculation, TaxSettings};
@@ -194,10 +194,6 @@ pub struct PricedLine {
     pub product_id: ProductId,
     /// Its variant.
     pub variant_id: VariantId,
-    /// Its SKU.
-    pub sku: String,
-    /// Its display name.
-    pub name: String,
     /// Quantity.
     pub quantity: Decimal,
     /// Price of one unit.
@@ -368,30 +364,94 @@ pub struct PricedCart {
     pub totals: Totals,
 }
 
+/// An amount in integer minor units of the cart currency. Pricing computes in these so that
+/// every rounding is one exact integer division ([`div_round`]); decimals appear only at the edges.
+type Units = i128;
+
+/// `amount` in minor units of `currency`. Amounts with more decimals than the currency has (only
+/// possible with unvalidated rules) are rounded with `mode`.
+fn to_units(amount: Decimal, currency: Currency, mode: RoundingMode) -> Result<Units> {
+    let minor = currency.minor_units();
+    let scale = amount.scale();
+    if scale <= minor {
+        amount
+            .mantissa()
+            .checked_mul(10i128.pow(minor - scale))
+            .ok_or(Error::Overflow)
+    } else {
+        Ok(div_round(
+            amount.mantissa(),
+            10i128.pow(scale - minor),
+            mode,
+        ))
+    }
+}
+
+fn to_decimal(units: Units, currency: Currency) -> Result<Decimal> {
+    Decimal::try_from_i128_with_scale(units, currency.minor_units()).map_err(|_| Error::Overflow)
+}
+
+/// A decimal as the fraction `mantissa / 10^scale`.
+fn fraction(value: Decimal) -> (i128, i128) {
+    (value.mantissa(), 10i128.pow(value.scale()))
+}
+
+/// `amount x quantity`, rounded once.
+fn times(amount: Units, quantity: Decimal, mode: RoundingMode) -> Result<Units> {
+    let (num, den) = fraction(quantity);
+    Ok(div_round(
+        amount.checked_mul(num).ok_or(Error::Overflow)?,
+        den,
+        mode,
+    ))
+}
+
+/// `percent`% of `amount`, rounded once.
+fn percent_of(amount: Units, percent: Decimal, mode: RoundingMode) -> Result<Units> {
+    let (num, den) = fraction(percent);
+    Ok(div_round(
+        amount.checked_mul(num).ok_or(Error::Overflow)?,
+        den * 100,
+        mode,
+    ))
+}
+
 /// Running state of one line while promotions apply.
 struct LineWork {
-    subtotal: Decimal,
-    current: Decimal,
+    subtotal: Units,
+    current: Units,
+    /// Kept in the wire type so the output needs no second allocation per line.
     discounts: Vec<Discount>,
+}
+
+/// A promotion that applied, before conversion to the wire type.
+struct AppliedWork<'r> {
+    promotion: &'r Promotion,
+    code: Option<&'r str>,
+    amount: Units,
+    line_ids: Vec<LineId>,
+    free_shipping: bool,
+}
+
+/// The selected shipping method and its charge, before conversion to the wire type.
+struct ShippingWork<'r> {
+    method: &'r ShippingMethod,
+    amount: Units,
+    discounts: Vec<(PromotionId, Units)>,
+}
+
+impl ShippingWork<'_> {
+    fn charged(&self) -> Units {
+        self.amount - self.discounts.iter().map(|d| d.1).sum::<Units>()
+    }
 }
 
 /// A promotion's outcome before it is applied.
 enum Outcome {
-    /// Per-line discounts `(line index, amount)`, each rounded and within the line's running
-    /// amount.
-    Lines(Vec<(usize, Decimal)>),
-    /// Shipping becomes free on these methods (all when empty).
-    FreeShipping(Vec<ShippingMethodId>),
-}
-
-fn sum(values: impl IntoIterator<Item = Decimal>) -> Result<Decimal> {
-    values.into_iter().try_fold(Decimal::ZERO, |acc, v| {
-        acc.checked_add(v).ok_or(Error::Overflow)
-    })
-}
-
-fn percent_of(amount: Decimal, percent: Decimal) -> Decimal {
-    amount * percent / Decimal::ONE_HUNDRED
+    /// Per-line discounts `(line index, amount)`, each within the line's running amount.
+    Lines(Vec<(usize, Units)>),
+    /// Shipping becomes free (on the methods the promotion lists), once shipping is quoted.
+    FreeShipping,
 }
 
 /// Prices a cart. Pure and deterministic: the same cart and context always give the same result.
@@ -406,11 +466,8 @@ pub fn price_cart(cart: &Cart, ctx: &PricingContext<'_>) -> Result<PricedCart> {
 
     let mut work = Vec::with_capacity(cart.lines.len());
     for line in &cart.lines {
-        let raw = line
-            .unit_price
-            .checked_mul(line.quantity)
-            .ok_or(Error::Overflow)?;
-        let subtotal = currency.round(raw, rounding);
+        let unit = to_units(line.unit_price, currency, rounding)?;
+        let subtotal = times(unit, line.quantity, rounding)?;
         work.push(LineWork {
             subtotal,
             current: subtotal,
@@ -418,9 +475,8 @@ pub fn price_cart(cart: &Cart, ctx: &PricingContext<'_>) -> Result<PricedCart> {
         });
     }
 
-    let mut applied: Vec<AppliedPromotion> = Vec::new();
+    let mut applied: Vec<AppliedWork<'_>> = Vec::new();
     let mut rejected: Vec<RejectedCoupon> = Vec::new();
-    let mut free_shipping: Vec<(usize, Vec<ShippingMethodId>)> = Vec::new();
     let mut exclusive_applied = false;
 
     for (promotion, code) in candidates(cart, rules, &mut rejected) {
@@ -435,65 +491,45 @@ pub fn price_cart(cart: &Cart, ctx: &PricingContext<'_>) -> Result<PricedCart> {
             Ok(()) => outcome(promotion, cart, &work, rounding)?,
             Err(reason) => Err(reason),
         };
-        match verdict {
-            Ok(Outcome::Lines(discounts)) => {
-                let mut line_ids = Vec::with_capacity(discounts.len());
-                let mut amount = Decimal::ZERO;
-                for (i, d) in discounts {
-                    if d.is_zero() {
-                        continue;
-                    }
-                    let w = &mut work[i];
-                    w.current -= d;
-                    w.discounts.push(Discount {
-                        promotion_id: promotion.id,
-                        amount: d,
-                    });
-                    line_ids.push(cart.lines[i].id);
-                    amount += d;
-                }
-                exclusive_applied |= promotion.exclusive;
-                applied.push(AppliedPromotion {
-                    promotion_id: promotion.id,
-                    name: promotion.name.clone(),
-                    coupon_code: code.map(str::to_string),
-                    amount,
-                    line_ids,
-                    free_shipping: false,
-                });
-            }
-            Ok(Outcome::FreeShipping(methods)) => {
-                exclusive_applied |= promotion.exclusive;
-                free_shipping.push((applied.len(), methods));
-                applied.push(AppliedPromotion {
-                    promotion_id: promotion.id,
-                    name: promotion.name.clone(),
-                    coupon_code: code.map(str::to_string),
-                    amount: currency.round(Decimal::ZERO, rounding),
-                    line_ids: Vec::new(),
-                    free_shipping: true,
-                });
-            }
+        let (lines, free_shipping) = match verdict {
+            Ok(Outcome::Lines(lines)) => (lines, false),
+            Ok(Outcome::FreeShipping) => (Vec::new(), true),
             Err(reason) => {
                 if let Some(code) = code {
                     rejected.push(rejection(code, reason));
                 }
+                continue;
             }
+        };
+        let mut line_ids = Vec::with_capacity(lines.len());
+        let mut amount = 0;
+        for (i, d) in lines {
+            if d == 0 {
+                continue;
+            }
+            let w = &mut work[i];
+            w.current -= d;
+            w.discounts.push(Discount {
+                promotion_id: promotion.id,
+                amount: to_decimal(d, currency)?,
+            });
+            line_ids.push(cart.lines[i].id);
+            amount += d;
         }
+        exclusive_applied |= promotion.exclusive;
+        applied.push(AppliedWork {
+            promotion,
+            code,
+            amount,
+            line_ids,
+            free_shipping,
+        });
     }
 
-    let merchandise = sum(work.iter().map(|w| w.current))?;
+    let merchandise = to_decimal(work.iter().map(|w| w.current).sum(), currency)?;
     let mut notices = Vec::new();
     let (shipping_options, mut shipping) = quote_shipping(cart, rules, merchandise, &mut notices)?;
-    apply_free_shipping(
-        cart,
-        rules,
-        &mut shipping,
-        free_shipping,
-        &mut applied,
-        &mut rejected,
-    );
-
+    apply_free_shipping(cart, rules, &mut shipping, &mut applied, &mut rejected);
     let taxes = compute_tax(cart, rules, &work, shipping.as_ref(), &mut notices)?;
     assemble(
         cart,
@@ -584,6 +620,10 @@ fn has_currency(effect: &PromotionEffect, currency: Currency) -> bool {
 
 type Verdict<T> = Result<std::result::Result<T, CouponRejection>>;
 
+fn running_total(work: &[LineWork], currency: Currency) -> Result<Decimal> {
+    to_decimal(work.iter().map(|w| w.current).sum(), currency)
+}
+
 /// Checks a promotion's conditions against the running state, in a fixed order so the reason
 /// reported is predictable: switched off, dates, customer, usage, currency, exclusivity, minimum
 /// subtotal, minimum quantity.
@@ -639,22 +679,28 @@ fn judge(
         return reject(R::NotCombinable);
     }
     if let Some(min) = c.min_subtotal.as_ref().and_then(|m| m.get(&currency)) {
-        if sum(work.iter().map(|w| w.current))? < *min {
+        if running_total(work, currency)? < *min {
             return reject(R::MinSubtotalNotMet);
         }
     }
     if let Some(min) = c.min_quantity {
         let selector = counted_selector(&p.effect);
-        let units = sum(cart
-            .lines
-            .iter()
-            .filter(|l| line_matches(selector, l))
-            .map(|l| l.quantity))?;
+        let mut units = Decimal::ZERO;
+        for line in cart.lines.iter().filter(|l| line_matches(selector, l)) {
+            units = units.checked_add(line.quantity).ok_or(Error::Overflow)?;
+        }
         if units < min {
             return reject(R::MinQuantityNotMet);
         }
     }
     Ok(Ok(()))
+}
+
+/// Indices of the lines a selector matches that still have something to discount.
+fn matching(selector: Option<&LineSelector>, cart: &Cart, work: &[LineWork]) -> Vec<usize> {
+    (0..cart.lines.len())
+        .filter(|&i| work[i].current > 0 && line_matches(selector, &cart.lines[i]))
+        .collect()
 }
 
 /// The discounts a promotion gives on the running state, or why it gives none.
@@ -665,62 +711,49 @@ fn outcome(
     rounding: RoundingMode,
 ) -> Verdict<Outcome> {
     let currency = cart.currency;
-    let matching = |selector: Option<&LineSelector>| -> Vec<usize> {
-        (0..cart.lines.len())
-            .filter(|&i| !work[i].current.is_zero() && line_matches(selector, &cart.lines[i]))
-            .collect()
-    };
-    let discounts = match &p.effect {
-        PromotionEffect::PercentageOff {
-            percent,
-            target: Target::Order,
-        } => {
-            let lines = matching(None);
-            spread_percent(&lines, *percent, work, currency, rounding)?
-        }
-        PromotionEffect::PercentageOff {
-            percent,
-            target: Target::Items(selector),
-        } => matching(Some(selector))
-            .into_iter()
-            .map(|i| {
-                let current = work[i].current;
-                let d = currency
-                    .round(percent_of(current, *percent), rounding)
-                    .min(current);
-                (i, d)
-            })
-            .collect(),
+    let amount_in = |amounts: &CurrencyAmounts| to_units(amounts[&currency], currency, rounding);
+    let discounts: Vec<(usize, Units)> = match &p.effect {
+        PromotionEffect::PercentageOff { percent, target } => match target {
+            Target::Order => {
+                let lines = matching(None, cart, work);
+                let base = lines.iter().map(|&i| work[i].current).sum();
+                spread(
+                    &lines,
+                    percent_of(base, *percent, rounding)?.min(base),
+                    work,
+                )?
+            }
+            Target::Items(selector) => {
+                let mut out = Vec::new();
+                for i in matching(Some(selector), cart, work) {
+                    let current = work[i].current;
+                    out.push((i, percent_of(current, *percent, rounding)?.min(current)));
+                }
+                out
+            }
+        },
         PromotionEffect::AmountOff { amounts, target } => {
-            let lines = matching(target.selector());
-            spread_amount(&lines, amounts[&currency], work, currency)?
+            let lines = matching(target.selector(), cart, work);
+            let base: Units = lines.iter().map(|&i| work[i].current).sum();
+            spread(&lines, amount_in(amounts)?.min(base), work)?
         }
         PromotionEffect::AmountOffEachItem { amounts, items } => {
-            let per_unit = amounts[&currency];
-            matching(Some(items))
-                .into_iter()
-                .map(|i| {
-                    let current = work[i].current;
-                    let raw = per_unit
-                        .checked_mul(cart.lines[i].quantity)
-                        .unwrap_or(Decimal::MAX);
-                    (i, currency.round(raw, rounding).min(current))
-                })
-                .collect()
+            let per_unit = amount_in(amounts)?;
+            let mut out = Vec::new();
+            for i in matching(Some(items), cart, work) {
+                let off = times(per_unit, cart.lines[i].quantity, rounding)?;
+                out.push((i, off.min(work[i].current)));
+            }
+            out
         }
         PromotionEffect::FixedPrice { prices, items } => {
-            let unit = prices[&currency];
-            matching(Some(items))
-                .into_iter()
-                .map(|i| {
-                    let current = work[i].current;
-                    let raw = unit
-                        .checked_mul(cart.lines[i].quantity)
-                        .unwrap_or(Decimal::MAX);
-                    let target = currency.round(raw, rounding);
-                    (i, (current - target).max(Decimal::ZERO))
-                })
-                .collect()
+            let unit = amount_in(prices)?;
+            let mut out = Vec::new();
+            for i in matching(Some(items), cart, work) {
+                let target = times(unit, cart.lines[i].quantity, rounding)?;
+                out.push((i, (work[i].current - target).max(0)));
+            }
+            out
         }
         PromotionEffect::BuyXGetY {
             buy,
@@ -733,18 +766,18 @@ fn outcome(
             let deal = Bxgy {
                 buy,
                 get: get.as_ref().unwrap_or(buy),
-                buy_quantity: i64::from(*buy_quantity),
-                get_quantity: i64::from(*get_quantity),
-                max_applications: max_applications.map(i64::from),
+                buy_quantity: i128::from(*buy_quantity),
+                get_quantity: i128::from(*get_quantity),
+                max_applications: max_applications.map(i128::from),
                 reward,
             };
-            match deal.discounts(cart, work, rounding) {
+            match deal.discounts(cart, work, rounding)? {
                 Some(d) => d,
                 None => return Ok(Err(CouponRejection::MinQuantityNotMet)),
             }
         }
         PromotionEffect::TieredSpend { tiers } => {
-            let running = sum(work.iter().map(|w| w.current))?;
+            let running = running_total(work, currency)?;
             let reached = tiers
                 .iter()
                 .filter_map(|t| t.threshold.get(&currency).map(|th| (th, &t.reward)))
@@ -753,64 +786,32 @@ fn outcome(
             let Some((_, reward)) = reached else {
                 return Ok(Err(CouponRejection::MinSubtotalNotMet));
             };
-            let lines = matching(None);
-            match reward {
-                TierReward::PercentOff { percent } => {
-                    spread_percent(&lines, *percent, work, currency, rounding)?
-                }
+            let lines = matching(None, cart, work);
+            let base: Units = lines.iter().map(|&i| work[i].current).sum();
+            let total = match reward {
+                TierReward::PercentOff { percent } => percent_of(base, *percent, rounding)?,
                 TierReward::AmountOff { amounts } => match amounts.get(&currency) {
-                    Some(amount) => spread_amount(&lines, *amount, work, currency)?,
+                    Some(amount) => to_units(*amount, currency, rounding)?,
                     None => return Ok(Err(CouponRejection::CurrencyMismatch)),
                 },
-            }
+            };
+            spread(&lines, total.min(base), work)?
         }
-        PromotionEffect::FreeShipping { method_ids } => {
-            return Ok(Ok(Outcome::FreeShipping(method_ids.clone())));
-        }
+        PromotionEffect::FreeShipping { .. } => return Ok(Ok(Outcome::FreeShipping)),
     };
-    if discounts.iter().all(|(_, d)| d.is_zero()) {
+    if discounts.iter().all(|(_, d)| *d == 0) {
         return Ok(Err(CouponRejection::NotApplicable));
     }
     Ok(Ok(Outcome::Lines(discounts)))
 }
 
-/// `percent` of the lines' running amounts, rounded once and allocated pro rata.
-fn spread_percent(
-    lines: &[usize],
-    percent: Decimal,
-    work: &[LineWork],
-    currency: Currency,
-    rounding: RoundingMode,
-) -> Result<Vec<(usize, Decimal)>> {
-    let base = sum(lines.iter().map(|&i| work[i].current))?;
-    let total = currency
-        .round(percent_of(base, percent), rounding)
-        .min(base);
-    spread(lines, total, work, currency)
-}
-
-/// A fixed amount off the lines together, capped at their running amounts and allocated pro rata.
-fn spread_amount(
-    lines: &[usize],
-    amount: Decimal,
-    work: &[LineWork],
-    currency: Currency,
-) -> Result<Vec<(usize, Decimal)>> {
-    let base = sum(lines.iter().map(|&i| work[i].current))?;
-    spread(lines, amount.min(base), work, currency)
-}
-
-fn spread(
-    lines: &[usize],
-    total: Decimal,
-    work: &[LineWork],
-    currency: Currency,
-) -> Result<Vec<(usize, Decimal)>> {
-    if lines.is_empty() || total.is_zero() {
+/// `total` over the lines pro rata to their running amounts, by largest remainder.
+fn spread(lines: &[usize], total: Units, work: &[LineWork]) -> Result<Vec<(usize, Units)>> {
+    if lines.is_empty() || total <= 0 {
         return Ok(Vec::new());
     }
-    let weights: Vec<Decimal> = lines.iter().map(|&i| work[i].current).collect();
-    let parts = allocate(total, &weights, currency)?;
+    let weights: Vec<Units> = lines.iter().map(|&i| work[i].current).collect();
+    let parts = allocate_units(total, &weights)?;
     Ok(lines.iter().copied().zip(parts).collect())
 }
 
@@ -818,9 +819,9 @@ fn spread(
 struct Bxgy<'p> {
     buy: &'p LineSelector,
     get: &'p LineSelector,
-    buy_quantity: i64,
-    get_quantity: i64,
-    max_applications: Option<i64>,
+    buy_quantity: i128,
+    get_quantity: i128,
+    max_applications: Option<i128>,
     reward: &'p BxgyReward,
 }
 
@@ -837,52 +838,60 @@ impl Bxgy<'_> {
         cart: &Cart,
         work: &[LineWork],
         rounding: RoundingMode,
-    ) -> Option<Vec<(usize, Decimal)>> {
-        let whole = |i: usize| {
-            let l = &cart.lines[i];
-            l.sale_unit.is_each() && l.quantity.fract().is_zero()
-        };
-        let units = |i: usize| cart.lines[i].quantity.trunc().to_i64().unwrap_or(0);
+    ) -> Result<Option<Vec<(usize, Units)>>> {
+        // Whole units per line; lines sold by measure (or with a fractional count) sit out.
+        let whole: Vec<i128> = cart
+            .lines
+            .iter()
+            .map(|l| {
+                if l.sale_unit.is_each() && l.quantity.fract().is_zero() {
+                    l.quantity.mantissa() / 10i128.pow(l.quantity.scale())
+                } else {
+                    0
+                }
+            })
+            .collect();
         let in_buy: Vec<bool> = (0..cart.lines.len())
-            .map(|i| whole(i) && line_matches(Some(self.buy), &cart.lines[i]))
+            .map(|i| whole[i] > 0 && line_matches(Some(self.buy), &cart.lines[i]))
             .collect();
         let mut pool: Vec<usize> = (0..cart.lines.len())
-            .filter(|&i| whole(i) && line_matches(Some(self.get), &cart.lines[i]))
+            .filter(|&i| whole[i] > 0 && line_matches(Some(self.get), &cart.lines[i]))
             .collect();
         // Cheapest running unit price first, compared exactly by cross-multiplication; ties keep
         // cart order.
         pool.sort_by(|&a, &b| {
-            let lhs = work[a].current * cart.lines[b].quantity;
-            let rhs = work[b].current * cart.lines[a].quantity;
-            lhs.cmp(&rhs).then(a.cmp(&b))
+            (work[a].current * whole[b])
+                .cmp(&(work[b].current * whole[a]))
+                .then(a.cmp(&b))
         });
-        let buy_units: i64 = (0..cart.lines.len())
+        let buy_units: i128 = (0..cart.lines.len())
             .filter(|&i| in_buy[i])
-            .map(units)
+            .map(|i| whole[i])
             .sum();
-        let pool_units: i64 = pool.iter().map(|&i| units(i)).sum();
+        let pool_units: i128 = pool.iter().map(|&i| whole[i]).sum();
 
         // Reward units taken from the cheapest end of the pool for `a` applications, and how many
         // of them also counted as purchase units.
-        let take = |a: i64| -> (Vec<(usize, i64)>, i64) {
+        let take = |a: i128, mut taken: Option<&mut Vec<(usize, i128)>>| -> i128 {
             let mut need = a * self.get_quantity;
-            let mut taken = Vec::new();
             let mut overlap = 0;
             for &i in &pool {
                 if need == 0 {
                     break;
                 }
-                let k = units(i).min(need);
+                let k = whole[i].min(need);
                 need -= k;
                 if in_buy[i] {
                     overlap += k;
                 }
-                taken.push((i, k));
+                if let Some(t) = taken.as_mut() {
+                    t.push((i, k));
+                }
             }
-            (taken, overlap)
+            overlap
         };
-        let feasible = |a: i64| {
-            let (_, overlap) = take(a);
+        let feasible = |a: i128| {
+            let overlap = take(a, None);
             a * self.get_quantity <= pool_units && a * self.buy_quantity <= buy_units - overlap
         };
         let mut hi = (pool_units / self.get_quantity).min(buy_units / self.buy_quantity);
@@ -899,40 +908,35 @@ impl Bxgy<'_> {
             }
         }
         if lo == 0 {
-            return None;
+            return Ok(None);
         }
-        let (taken, _) = take(lo);
-        let currency = cart.currency;
-        Some(
-            taken
-                .into_iter()
-                .map(|(i, k)| {
-                    let current = work[i].current;
-                    let quantity = cart.lines[i].quantity;
-                    let d = match self.reward {
-                        BxgyReward::Free if Decimal::from(k) == quantity => current,
-                        BxgyReward::Free => {
-                            currency.round(current * Decimal::from(k) / quantity, rounding)
-                        }
-                        BxgyReward::PercentOff { percent } => currency.round(
-                            percent_of(current * Decimal::from(k) / quantity, *percent),
-                            rounding,
-                        ),
-                    };
-                    (i, d.min(current))
-                })
-                .collect(),
-        )
+        let mut taken = Vec::new();
+        take(lo, Some(&mut taken));
+        let mut out = Vec::with_capacity(taken.len());
+        for (i, k) in taken {
+            let current = work[i].current;
+            let d = match self.reward {
+                BxgyReward::Free if k == whole[i] => current,
+                BxgyReward::Free => div_round(current * k, whole[i], rounding),
+                BxgyReward::PercentOff { percent } => {
+                    let (num, den) = fraction(*percent);
+                    let numerator = (current * k).checked_mul(num).ok_or(Error::Overflow)?;
+                    div_round(numerator, whole[i] * den * 100, rounding)
+                }
+            };
+            out.push((i, d.min(current)));
+        }
+        Ok(Some(out))
     }
 }
 
 /// The shipping options and the selected method's charge.
-fn quote_shipping(
+fn quote_shipping<'r>(
     cart: &Cart,
-    rules: &PricingRules,
+    rules: &'r PricingRules,
     merchandise: Decimal,
     notices: &mut Vec<Notice>,
-) -> Result<(Vec<ShippingOption>, Option<PricedShipping>)> {
+) -> Result<(Vec<ShippingOption>, Option<ShippingWork<'r>>)> {
     let currency = cart.currency;
     let country = cart.shipping_address.as_ref().map(|a| a.country.as_str());
     let mut weight = Decimal::ZERO;
@@ -942,19 +946,17 @@ fn quote_shipping(
             weight = weight.checked_add(line_weight).ok_or(Error::Overflow)?;
         }
     }
-    let options = rules
-        .shipping_methods
-        .iter()
-        .filter_map(|m| {
-            m.quote(currency, country, weight, merchandise)
-                .ok()
-                .map(|amount| ShippingOption {
-                    method_id: m.id,
-                    name: m.name.clone(),
-                    amount,
-                })
-        })
-        .collect();
+    let mut options = Vec::new();
+    for m in &rules.shipping_methods {
+        if let Ok(amount) = m.quote(currency, country, weight, merchandise) {
+            let amount = currency.round(amount, RoundingMode::HalfUp);
+            options.push(ShippingOption {
+                method_id: m.id,
+                name: m.name.clone(),
+                amount,
+            });
+        }
+    }
     let Some(selected) = cart.shipping_method_id else {
         return Ok((options, None));
     };
@@ -966,19 +968,17 @@ fn quote_shipping(
         return Ok((options, None));
     };
     match method.quote(currency, country, weight, merchandise) {
-        Ok(amount) => Ok((
-            options,
-            Some(PricedShipping {
-                method_id: method.id,
-                name: method.name.clone(),
-                amount: currency.round(amount, RoundingMode::HalfUp),
-                discounts: Vec::new(),
-                discount_total: currency.round(Decimal::ZERO, RoundingMode::HalfUp),
-                taxes: Vec::new(),
-                tax_total: currency.round(Decimal::ZERO, RoundingMode::HalfUp),
-                total: Decimal::ZERO,
-            }),
-        )),
+        Ok(amount) => {
+            let amount = to_units(amount, currency, RoundingMode::HalfUp)?;
+            Ok((
+                options,
+                Some(ShippingWork {
+                    method,
+                    amount,
+                    discounts: Vec::new(),
+                }),
+            ))
+        }
         Err(why) => {
             notices.push(Notice {
                 code: NoticeCode::ShippingMethodUnavailable,
@@ -995,61 +995,61 @@ fn quote_shipping(
 fn apply_free_shipping(
     cart: &Cart,
     rules: &PricingRules,
-    shipping: &mut Option<PricedShipping>,
-    promotions: Vec<(usize, Vec<ShippingMethodId>)>,
-    applied: &mut Vec<AppliedPromotion>,
+    shipping: &mut Option<ShippingWork<'_>>,
+    applied: &mut Vec<AppliedWork<'_>>,
     rejected: &mut Vec<RejectedCoupon>,
 ) {
+    let covers = |p: &Promotion, id: ShippingMethodId| match &p.effect {
+        PromotionEffect::FreeShipping { method_ids } => {
+            method_ids.is_empty() || method_ids.contains(&id)
+        }
+        _ => false,
+    };
+    let selected_but_unavailable = cart
+        .shipping_method_id
+        .filter(|id| shipping.is_none() && rules.shipping_methods.iter().any(|m| m.id == *id));
     let mut withdrawn = Vec::new();
-    for (index, methods) in promotions {
-        let covers = |id: ShippingMethodId| methods.is_empty() || methods.contains(&id);
+    for (index, a) in applied
+        .iter_mut()
+        .enumerate()
+        .filter(|(_, a)| a.free_shipping)
+    {
         match shipping.as_mut() {
-            Some(s) if covers(s.method_id) => {
-                let remaining = s.amount - s.discount_total;
-                if !remaining.is_zero() {
-                    s.discounts.push(Discount {
-                        promotion_id: applied[index].promotion_id,
-                        amount: remaining,
-                    });
-                    s.discount_total += remaining;
-                    applied[index].amount += remaining;
+            Some(s) if covers(a.promotion, s.method.id) => {
+                let remaining = s.charged();
+                if remaining > 0 {
+                    s.discounts.push((a.promotion.id, remaining));
+                    a.amount += remaining;
                 }
             }
             Some(_) => withdrawn.push(index),
-            None if cart.shipping_method_id.is_some_and(|id| {
-                rules.shipping_methods.iter().any(|m| m.id == id) && !covers(id)
-            }) =>
-            {
-                withdrawn.push(index)
+            None => {
+                if selected_but_unavailable.is_some_and(|id| !covers(a.promotion, id)) {
+                    withdrawn.push(index);
+                }
             }
-            None => {}
         }
     }
     for index in withdrawn.into_iter().rev() {
         let promotion = applied.remove(index);
-        if let Some(code) = promotion.coupon_code {
-            rejected.push(rejection(&code, CouponRejection::NotApplicable));
+        if let Some(code) = promotion.code {
+            rejected.push(rejection(code, CouponRejection::NotApplicable));
         }
     }
 }
 
-/// Tax per line (and for shipping, last), per rate index.
-struct TaxResult {
-    /// For each line then shipping: `(rate index, amount)`.
-    items: Vec<Vec<(usize, Decimal)>>,
-}
+/// Tax amounts as `(item, rate index, amount)` sorted by item then rate, where items are the
+/// lines in order and then shipping (index `lines.len()`).
+type TaxAmounts = Vec<(usize, usize, Units)>;
 
 fn compute_tax(
     cart: &Cart,
     rules: &PricingRules,
     work: &[LineWork],
-    shipping: Option<&PricedShipping>,
+    shipping: Option<&ShippingWork<'_>>,
     notices: &mut Vec<Notice>,
-) -> Result<TaxResult> {
+) -> Result<TaxAmounts> {
     let tax = &rules.tax;
-    let currency = cart.currency;
-    let n = work.len();
-    let mut items: Vec<Vec<(usize, Decimal)>> = vec![Vec::new(); n + 1];
     let destination = match &cart.shipping_address {
         Some(a) => Some((a.country.as_str(), a.region.as_deref())),
         None => tax
@@ -1064,84 +1064,102 @@ fn compute_tax(
                 message: "tax is added once a shipping address is given".into(),
             });
         }
-        return Ok(TaxResult { items });
+        return Ok(Vec::new());
     };
+    if tax.rates.is_empty() {
+        return Ok(Vec::new());
+    }
 
-    // Taxable items: the lines, then shipping when it is taxable.
+    // Rates as integers at one common scale, so that a rate's share of an item is the exact
+    // fraction `base x rate / denominator` with the denominator `100` (tax on top) or
+    // `100 + sum of the item's rates` (tax included), both at that scale.
+    let scale = tax
+        .rates
+        .iter()
+        .map(|r| r.percent.scale())
+        .max()
+        .unwrap_or(0);
+    let rates: Vec<i128> = tax
+        .rates
+        .iter()
+        .map(|r| {
+            r.percent
+                .mantissa()
+                .checked_mul(10i128.pow(scale - r.percent.scale()))
+                .ok_or(Error::Overflow)
+        })
+        .collect::<Result<_>>()?;
+    let hundred = 100 * 10i128.pow(scale);
+
     let shipping_item = shipping.filter(|_| tax.shipping_taxable).map(|s| {
-        let class = rules
-            .shipping_methods
-            .iter()
-            .find(|m| m.id == s.method_id)
-            .and_then(|m| m.tax_class.as_deref())
+        let class = s
+            .method
+            .tax_class
+            .as_deref()
             .unwrap_or(tax.shipping_tax_class.as_str());
-        (s.amount - s.discount_total, class)
+        (s.charged(), class)
     });
-    let bases: Vec<(Decimal, &str)> = work
+    let items = work
         .iter()
         .zip(&cart.lines)
         .map(|(w, l)| (w.current, l.tax_class.as_str()))
-        .chain(shipping_item)
-        .collect();
+        .chain(shipping_item);
 
-    // Exact (unrounded) share of each rate in each item.
-    let mut shares: Vec<Vec<(usize, Decimal)>> = Vec::with_capacity(bases.len());
-    for (base, class) in &bases {
-        let rates: Vec<usize> = (0..tax.rates.len())
-            .filter(|&r| tax.rates[r].applies(country, region, class))
-            .collect();
-        let combined: Decimal = rates.iter().map(|&r| tax.rates[r].percent).sum();
-        let divisor = if tax.prices_include_tax {
-            Decimal::ONE_HUNDRED + combined
-        } else {
-            Decimal::ONE_HUNDRED
-        };
-        shares.push(
-            rates
-                .into_iter()
-                .map(|r| (r, *base * tax.rates[r].percent / divisor))
-                .collect(),
-        );
+    // `(item, rate, numerator, denominator)` for every rate that applies to an item.
+    let mut shares: Vec<(usize, usize, Units, Units)> = Vec::with_capacity(work.len() * 2);
+    for (k, (base, class)) in items.enumerate() {
+        let first = shares.len();
+        let mut combined = 0;
+        for (r, rate) in tax.rates.iter().enumerate() {
+            if rate.applies(country, region, class) {
+                combined = rates[r].checked_add(combined).ok_or(Error::Overflow)?;
+                let numerator = base.checked_mul(rates[r]).ok_or(Error::Overflow)?;
+                shares.push((k, r, numerator, hundred));
+            }
+        }
+        if tax.prices_include_tax {
+            let denominator = hundred.checked_add(combined).ok_or(Error::Overflow)?;
+            for share in &mut shares[first..] {
+                share.3 = denominator;
+            }
+        }
     }
 
+    let mut out: TaxAmounts = Vec::with_capacity(shares.len());
     match tax.calculation {
         TaxCalculation::PerLine => {
-            for (k, item) in shares.iter().enumerate() {
-                let slot = if k < n { k } else { n };
-                items[slot] = item
-                    .iter()
-                    .map(|&(r, s)| (r, currency.round(s, tax.rounding)))
-                    .collect();
+            for &(k, r, num, den) in &shares {
+                out.push((k, r, div_round(num, den, tax.rounding)));
             }
         }
         TaxCalculation::PerRate => {
-            for r in 0..tax.rates.len() {
-                let holders: Vec<(usize, Decimal)> = shares
+            // Every item a rate applies to has the rate's tax class, hence the same set of rates
+            // and the same denominator; grouping by denominator as well keeps this exact anyway.
+            let mut groups: Vec<(usize, Units)> =
+                shares.iter().map(|&(_, r, _, den)| (r, den)).collect();
+            groups.sort_unstable();
+            groups.dedup();
+            for (r, den) in groups {
+                let members: Vec<(usize, Units)> = shares
                     .iter()
-                    .enumerate()
-                    .filter_map(|(k, item)| {
-                        item.iter().find(|(x, _)| *x == r).map(|(_, s)| (k, *s))
-                    })
+                    .filter(|s| s.1 == r && s.3 == den)
+                    .map(|&(k, _, num, _)| (k, num))
                     .collect();
-                if holders.is_empty() {
-                    continue;
-                }
-                let total = currency.round(sum(holders.iter().map(|(_, s)| *s))?, tax.rounding);
-                // Weights are rounded well below a minor unit so the integer allocation cannot
-                // overflow; the order of the shares is all that matters at that precision.
-                let weights: Vec<Decimal> = holders.iter().map(|(_, s)| s.round_dp(12)).collect();
-                let parts = allocate(total, &weights, currency)?;
-                for ((k, _), amount) in holders.into_iter().zip(parts) {
-                    let slot = if k < n { k } else { n };
-                    items[slot].push((r, amount));
-                }
+                let numerator: Units = members.iter().map(|m| m.1).sum();
+                let total = div_round(numerator, den, tax.rounding);
+                let weights: Vec<Units> = members.iter().map(|m| m.1).collect();
+                let parts = allocate_units(total, &weights)?;
+                out.extend(
+                    members
+                        .iter()
+                        .zip(parts)
+                        .map(|(&(k, _), amount)| (k, r, amount)),
+                );
             }
-            for item in &mut items {
-                item.sort_by_key(|(r, _)| *r);
-            }
+            out.sort_unstable_by_key(|&(k, r, _)| (k, r));
         }
     }
-    Ok(TaxResult { items })
+    Ok(out)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1149,111 +1167,134 @@ fn assemble(
     cart: &Cart,
     rules: &PricingRules,
     work: Vec<LineWork>,
-    mut shipping: Option<PricedShipping>,
+    shipping: Option<ShippingWork<'_>>,
     shipping_options: Vec<ShippingOption>,
-    applied: Vec<AppliedPromotion>,
+    applied: Vec<AppliedWork<'_>>,
     rejected: Vec<RejectedCoupon>,
-    mut taxes: TaxResult,
+    taxes: TaxAmounts,
     notices: Vec<Notice>,
 ) -> Result<PricedCart> {
     let currency = cart.currency;
     let tax = &rules.tax;
     let inclusive = tax.prices_include_tax;
-    // Every amount is already whole minor units; this only fixes the scale ("0" -> "0.00").
-    let scaled = |d: Decimal| currency.round(d, RoundingMode::HalfUp);
-    let zero = scaled(Decimal::ZERO);
-    let to_amounts = |item: &[(usize, Decimal)]| -> Vec<TaxAmount> {
-        item.iter()
-            .map(|&(r, amount)| TaxAmount {
-                rate_id: tax.rates[r].id,
-                amount,
+    let money = |u: Units| to_decimal(u, currency);
+    let discounts_of = |list: &[(PromotionId, Units)]| -> Result<Vec<Discount>> {
+        list.iter()
+            .map(|&(promotion_id, amount)| {
+                Ok(Discount {
+                    promotion_id,
+                    amount: money(amount)?,
+                })
             })
             .collect()
     };
 
-    let mut tax_lines: Vec<TaxLine> = Vec::new();
-    let mut record_tax = |item: &[(usize, Decimal)], net: Decimal| {
-        for &(r, amount) in item {
-            let rate = &tax.rates[r];
-            match tax_lines.iter_mut().find(|t| t.rate_id == rate.id) {
-                Some(t) => {
-                    t.taxable_amount += net;
-                    t.amount += amount;
-                }
-                None => tax_lines.push(TaxLine {
-                    rate_id: rate.id,
-                    name: rate.name.clone(),
-                    percent: rate.percent,
-                    taxable_amount: net,
-                    amount,
-                }),
-            }
+    // Per rate: (taxable net amount, tax), for the invoice summary.
+    let mut per_rate: Vec<Option<(Units, Units)>> = vec![None; tax.rates.len()];
+    let mut cursor = 0;
+    // Takes the taxes of `item` off the sorted list and books them per rate; returns the item's
+    // tax amounts, its tax total and its total.
+    let mut book = |item: usize, charged: Units| -> Result<(Vec<TaxAmount>, Units, Units)> {
+        let start = cursor;
+        while cursor < taxes.len() && taxes[cursor].0 == item {
+            cursor += 1;
         }
+        let own = &taxes[start..cursor];
+        let tax_total: Units = own.iter().map(|t| t.2).sum();
+        let (net, total) = if inclusive {
+            (charged - tax_total, charged)
+        } else {
+            (charged, charged + tax_total)
+        };
+        let mut amounts = Vec::with_capacity(own.len());
+        for &(_, r, amount) in own {
+            let slot = per_rate[r].get_or_insert((0, 0));
+            slot.0 += net;
+            slot.1 += amount;
+            amounts.push(TaxAmount {
+                rate_id: tax.rates[r].id,
+                amount: money(amount)?,
+            });
+        }
+        Ok((amounts, tax_total, total))
     };
 
     let mut lines = Vec::with_capacity(work.len());
-    for ((w, line), item) in work.into_iter().zip(&cart.lines).zip(&taxes.items) {
-        let discount_total = w.subtotal - w.current;
-        let tax_total = item.iter().fold(zero, |acc, (_, a)| acc + a);
-        let (net, total) = if inclusive {
-            (w.current - tax_total, w.current)
-        } else {
-            (
-                w.current,
-                w.current.checked_add(tax_total).ok_or(Error::Overflow)?,
-            )
-        };
-        record_tax(item, net);
+    let (mut subtotal, mut discount_total, mut tax_total, mut total) = (0, 0, 0, 0);
+    for (k, (w, line)) in work.into_iter().zip(&cart.lines).enumerate() {
+        let (taxes, line_tax, line_total) = book(k, w.current)?;
+        subtotal += w.subtotal;
+        discount_total += w.subtotal - w.current;
+        tax_total += line_tax;
+        total += line_total;
         lines.push(PricedLine {
             line_id: line.id,
             product_id: line.product_id,
             variant_id: line.variant_id,
-            sku: line.sku.clone(),
-            name: line.name.clone(),
             quantity: line.quantity,
             unit_price: line.unit_price,
-            subtotal: w.subtotal,
+            subtotal: money(w.subtotal)?,
             discounts: w.discounts,
-            discount_total: currency.round(discount_total, RoundingMode::HalfUp),
-            taxes: to_amounts(item),
-            tax_total,
-            total,
+            discount_total: money(w.subtotal - w.current)?,
+            taxes,
+            tax_total: money(line_tax)?,
+            total: money(line_total)?,
         });
     }
-    if let Some(s) = shipping.as_mut() {
-        let item = std::mem::take(&mut taxes.items[cart.lines.len()]);
-        let charged = s.amount - s.discount_total;
-        s.tax_total = item.iter().fold(zero, |acc, (_, a)| acc + a);
-        let (net, total) = if inclusive {
-            (charged - s.tax_total, charged)
-        } else {
-            (
-                charged,
-                charged.checked_add(s.tax_total).ok_or(Error::Overflow)?,
-            )
-        };
-        record_tax(&item, net);
-        s.taxes = to_amounts(&item);
-        s.total = total;
-    }
-    tax_lines.sort_by_key(|t| tax.rates.iter().position(|r| r.id == t.rate_id));
-
-    let shipping_parts = shipping
-        .as_ref()
-        .map(|s| (s.amount, s.discount_total, s.tax_total, s.total));
-    let (ship_amount, ship_discount, ship_tax, ship_total) =
-        shipping_parts.unwrap_or((zero, zero, zero, zero));
-    let totals = Totals {
-        subtotal: scaled(sum(lines.iter().map(|l| l.subtotal))?),
-        discount_total: scaled(sum(lines
-            .iter()
-            .map(|l| l.discount_total)
-            .chain([ship_discount]))?),
-        shipping_total: ship_amount,
-        tax_total: scaled(sum(lines.iter().map(|l| l.tax_total).chain([ship_tax]))?),
-        total: scaled(sum(lines.iter().map(|l| l.total).chain([ship_total]))?),
-        item_count: cart.item_count(),
+    let mut shipping_total = 0;
+    let shipping = match shipping {
+        Some(s) => {
+            let charged = s.charged();
+            let (taxes, ship_tax, ship_total) = if tax.shipping_taxable {
+                book(cart.lines.len(), charged)?
+            } else {
+                (Vec::new(), 0, charged)
+            };
+            shipping_total = s.amount;
+            discount_total += s.amount - charged;
+            tax_total += ship_tax;
+            total += ship_total;
+            Some(PricedShipping {
+                method_id: s.method.id,
+                name: s.method.name.clone(),
+                amount: money(s.amount)?,
+                discounts: discounts_of(&s.discounts)?,
+                discount_total: money(s.amount - charged)?,
+                taxes,
+                tax_total: money(ship_tax)?,
+                total: money(ship_total)?,
+            })
+        }
+        None => None,
     };
+    let tax_lines = per_rate
+        .into_iter()
+        .enumerate()
+        .filter_map(|(r, booked)| booked.map(|b| (r, b)))
+        .map(|(r, (net, amount))| {
+            let rate = &tax.rates[r];
+            Ok(TaxLine {
+                rate_id: rate.id,
+                name: rate.name.clone(),
+                percent: rate.percent,
+                taxable_amount: money(net)?,
+                amount: money(amount)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let applied_promotions = applied
+        .into_iter()
+        .map(|a| {
+            Ok(AppliedPromotion {
+                promotion_id: a.promotion.id,
+                name: a.promotion.name.clone(),
+                coupon_code: a.code.map(str::to_string),
+                amount: money(a.amount)?,
+                line_ids: a.line_ids,
+                free_shipping: a.free_shipping,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(PricedCart {
         cart_id: cart.id,
         cart_version: cart.version,
@@ -1262,10 +1303,17 @@ fn assemble(
         lines,
         shipping,
         shipping_options,
-        applied_promotions: applied,
+        applied_promotions,
         rejected_coupons: rejected,
         tax_lines,
         notices,
-        totals,
+        totals: Totals {
+            subtotal: money(subtotal)?,
+            discount_total: money(discount_total)?,
+            shipping_total: money(shipping_total)?,
+            tax_total: money(tax_total)?,
+            total: money(total)?,
+            item_count: cart.item_count(),
+        },
     })
 }

@@ -300,8 +300,18 @@ fn check_percent(percent: Decimal, field: &str) -> Result<()> {
             "percent must be above 0 and at most 100",
         ));
     }
+    if percent.normalize().scale() > MAX_PERCENT_DECIMALS {
+        return Err(Error::validation(
+            field,
+            format!("percent has at most {MAX_PERCENT_DECIMALS} decimals"),
+        ));
+    }
     Ok(())
 }
+
+/// Most decimals a percentage may have (12.5%, 8.875%, 0.0001%): enough for every tax and
+/// discount rate in use, and it keeps pricing's integer arithmetic far from overflow.
+pub const MAX_PERCENT_DECIMALS: u32 = 6;
 
 fn check_amounts(amounts: &CurrencyAmounts, field: &str) -> Result<()> {
     if amounts.is_empty() {

@@ -67,6 +67,15 @@ impl TaxRate {
                 "percent must be between 0 and 100",
             ));
         }
+        if self.percent.normalize().scale() > crate::promotion::MAX_PERCENT_DECIMALS {
+            return Err(Error::validation(
+                "percent",
+                format!(
+                    "percent has at most {} decimals",
+                    crate::promotion::MAX_PERCENT_DECIMALS
+                ),
+            ));
+        }
         if self.tax_class.trim().is_empty() {
             return Err(Error::validation("taxClass", "tax class must not be empty"));
         }

@@ -856,3 +856,43 @@ fn measure_lines_price_by_precision_and_sit_out_buy_x_get_y() {
     assert_eq!(p.totals.total, dec!(9.00));
     assert!(p.applied_promotions.is_empty());
 }
+
+#[test]
+fn hostile_wire_input_is_refused_with_typed_errors_not_panics() {
+    let base = cart_of(Currency::Usd, &[item("A", dec!(10), 1)]);
+    let refuse = |cart: Cart, rules: PricingRules| {
+        price_cart(&cart, &PricingContext::new(&rules, now()))
+            .unwrap_err()
+            .code()
+            .as_str()
+    };
+    let mut huge = base.clone();
+    huge.lines[0].unit_price = Decimal::MAX;
+    assert_eq!(refuse(huge, PricingRules::default()), "validation_failed");
+    let mut negative = base.clone();
+    negative.lines[0].quantity = dec!(-3);
+    assert_eq!(
+        refuse(negative, PricingRules::default()),
+        "invalid_quantity"
+    );
+    let mut lower = base.clone();
+    lower.shipping_address = Some(Address::in_country("us"));
+    assert_eq!(refuse(lower, PricingRules::default()), "validation_failed");
+    // Unvalidated rules with absurd amounts still give an answer or a typed error, never a panic.
+    let absurd = PricingRules {
+        promotions: vec![Promotion::new(
+            "absurd",
+            PromotionEffect::AmountOffEachItem {
+                amounts: amounts(Currency::Usd, Decimal::MAX),
+                items: LineSelector::default(),
+            },
+        )],
+        ..Default::default()
+    };
+    let _ = price_cart(&base, &PricingContext::new(&absurd, now()));
+    let json = r#"{"cart": {"currency": "USD", "lines": [{"productId": "00000000-0000-0000-0000-000000000001",
+        "variantId": "00000000-0000-0000-0000-000000000002", "sku": "A", "name": "A",
+        "unitPrice": "19.99", "quantity": "2"}]}}"#;
+    let request: merx_core::pricing::PricingRequest = serde_json::from_str(json).unwrap();
+    assert_eq!(request.price(now()).unwrap().totals.total, dec!(39.98));
+}
