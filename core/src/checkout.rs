@@ -197,20 +197,31 @@ pub fn order_draft(
     let lines = priced
         .lines
         .iter()
-        .map(|l| OrderLine {
-            id: OrderLineId::new(),
-            product_id: l.product_id,
-            variant_id: l.variant_id,
-            sku: l.sku.clone(),
-            name: l.name.clone(),
-            quantity: l.quantity,
-            unit_price: l.unit_price,
-            subtotal: l.subtotal,
-            discount_total: l.discount_total,
-            tax_total: l.tax_total,
-            total: l.total,
+        .map(|l| {
+            // SKU and name come from the cart line the priced line was computed from.
+            let source = cart
+                .lines
+                .iter()
+                .find(|c| c.id == l.line_id)
+                .ok_or_else(|| Error::NotFound {
+                    entity: "cart line",
+                    id: l.line_id.to_string(),
+                })?;
+            Ok(OrderLine {
+                id: OrderLineId::new(),
+                product_id: l.product_id,
+                variant_id: l.variant_id,
+                sku: source.sku.clone(),
+                name: source.name.clone(),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                subtotal: l.subtotal,
+                discount_total: l.discount_total,
+                tax_total: l.tax_total,
+                total: l.total,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let promotions = priced
         .applied_promotions
         .iter()
