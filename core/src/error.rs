@@ -300,6 +300,88 @@ pub enum Error {
     /// A shipping address is needed.
     #[error("a shipping address is required")]
     ShippingAddressRequired,
+    /// A state machine refused a move (order status, payment status, fulfilment, review state).
+    #[error("{machine} cannot move from `{from}` to `{to}`")]
+    InvalidTransition {
+        /// Which state machine ("order status", "payment status", "fulfillment status").
+        machine: &'static str,
+        /// The current state, as named on the wire.
+        from: String,
+        /// The state asked for, as named on the wire.
+        to: String,
+    },
+    /// The resource changed since it was read, or already exists.
+    #[error("{entity} conflict: {message}")]
+    Conflict {
+        /// The kind of resource.
+        entity: &'static str,
+        /// What collided.
+        message: String,
+    },
+    /// An idempotency key was reused for a different request.
+    #[error("idempotency key `{key}` was already used for a different request")]
+    IdempotencyConflict {
+        /// The key as given.
+        key: String,
+    },
+    /// The payment provider declined; retrying the same payment will not help.
+    #[error("payment declined: {reason}")]
+    PaymentDeclined {
+        /// The provider's reason, safe to show to the shopper.
+        reason: String,
+    },
+    /// The payment provider failed (after any retries).
+    #[error("payment provider failed after {attempts} attempt(s): {reason}")]
+    PaymentFailed {
+        /// The last failure.
+        reason: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// The order's payment is already captured.
+    #[error("the payment of order `{order_id}` has already been captured")]
+    AlreadyCaptured {
+        /// The order.
+        order_id: String,
+    },
+    /// A refund larger than what remains captured.
+    #[error("refund of {requested} exceeds the refundable {refundable}")]
+    RefundExceedsCapture {
+        /// The amount asked for.
+        requested: Decimal,
+        /// Captured minus already refunded.
+        refundable: Decimal,
+    },
+    /// Registration with an email that already has an account.
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    /// The email address is not acceptable.
+    #[error("invalid email: {0}")]
+    InvalidEmail(String),
+    /// The password breaks the password policy.
+    #[error("weak password: {0}")]
+    WeakPassword(String),
+    /// Email or password is wrong (deliberately not saying which).
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// The token has expired.
+    #[error("the token has expired")]
+    TokenExpired,
+    /// The token is unknown, malformed or already used.
+    #[error("the token is invalid or already used")]
+    InvalidToken,
+    /// The actor's roles do not allow the action.
+    #[error("not allowed to {action}")]
+    Forbidden {
+        /// What was attempted.
+        action: String,
+    },
+    /// The account is inactive or deleted.
+    #[error("the account is inactive")]
+    AccountInactive,
+    /// The store failed; the source is kept for the server log, never sent to clients.
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(BackendError),
 }
 
 impl Error {
@@ -320,6 +402,22 @@ impl Error {
             Error::CouponRejected { reason, .. } => reason.error_code(),
             Error::ShippingMethodUnavailable { .. } => ErrorCode::ShippingMethodUnavailable,
             Error::ShippingAddressRequired => ErrorCode::ShippingAddressRequired,
+            Error::InvalidTransition { .. } => ErrorCode::InvalidTransition,
+            Error::Conflict { .. } => ErrorCode::Conflict,
+            Error::IdempotencyConflict { .. } => ErrorCode::IdempotencyConflict,
+            Error::PaymentDeclined { .. } => ErrorCode::PaymentDeclined,
+            Error::PaymentFailed { .. } => ErrorCode::PaymentFailed,
+            Error::AlreadyCaptured { .. } => ErrorCode::AlreadyCaptured,
+            Error::RefundExceedsCapture { .. } => ErrorCode::RefundExceedsCapture,
+            Error::EmailTaken => ErrorCode::EmailTaken,
+            Error::InvalidEmail(_) => ErrorCode::InvalidEmail,
+            Error::WeakPassword(_) => ErrorCode::WeakPassword,
+            Error::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Error::TokenExpired => ErrorCode::TokenExpired,
+            Error::InvalidToken => ErrorCode::InvalidToken,
+            Error::Forbidden { .. } => ErrorCode::Forbidden,
+            Error::AccountInactive => ErrorCode::AccountInactive,
+            Error::StorageUnavailable(_) => ErrorCode::StorageUnavailable,
         }
     }
 
@@ -349,6 +447,27 @@ impl Error {
             Error::ShippingMethodUnavailable { method_id, .. } => {
                 Some(json!({ "methodId": method_id }))
             }
+            Error::InvalidTransition { machine, from, to } => {
+                Some(json!({ "machine": machine, "from": from, "to": to }))
+            }
+            Error::Conflict { entity, .. } => Some(json!({ "entity": entity })),
+            Error::PaymentFailed { attempts, .. } => Some(json!({ "attempts": attempts })),
+            Error::RefundExceedsCapture {
+                requested,
+                refundable,
+            } => Some(json!({ "requested": requested, "refundable": refundable })),
+            Error::AlreadyCaptured { order_id } => Some(json!({ "orderId": order_id })),
+            Error::IdempotencyConflict { .. }
+            | Error::PaymentDeclined { .. }
+            | Error::EmailTaken
+            | Error::InvalidEmail(_)
+            | Error::WeakPassword(_)
+            | Error::InvalidCredentials
+            | Error::TokenExpired
+            | Error::InvalidToken
+            | Error::Forbidden { .. }
+            | Error::AccountInactive
+            | Error::StorageUnavailable(_) => None,
             Error::Overflow
             | Error::CartLimitExceeded(_)
             | Error::CartEmpty
@@ -371,6 +490,37 @@ impl Error {
             message: self.to_string(),
             details: self.details(),
         }
+    }
+}
+
+/// A storage backend's own error, shared so that [`Error`] stays `Clone`.
+///
+/// Two values are equal only when they are the same underlying error; the text is for logs.
+#[derive(Clone, Debug)]
+pub struct BackendError(pub std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl BackendError {
+    /// Wraps a backend error.
+    pub fn new(err: impl std::error::Error + Send + Sync + 'static) -> BackendError {
+        BackendError(std::sync::Arc::new(err))
+    }
+}
+
+impl PartialEq for BackendError {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for BackendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
     }
 }
 

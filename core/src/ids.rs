@@ -79,4 +79,14 @@ typed_ids! {
     ShippingMethodId = "shipping method",
     /// Identifies a user (customer, admin or moderator).
     UserId = "user",
+    /// Identifies an order.
+    OrderId = "order",
+    /// Identifies a line within an order.
+    OrderLineId = "order line",
+    /// Identifies a product review.
+    ReviewId = "review",
+    /// Identifies an outbox event; consumers deduplicate on it.
+    EventId = "event",
+    /// Identifies one recorded payment attempt (authorize, capture, void or refund).
+    TransactionId = "payment transaction",
 }

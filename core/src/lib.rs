@@ -4,17 +4,35 @@
 //! tax, shipping, carts and [`pricing::price_cart`]. No I/O, no async runtime, so the same code runs
 //! in the server, the CLI, Python and a browser (wasm32), and a total computed in one place equals
 //! the total computed in any other.
+//!
+//! Around that pure centre sit the contracts with the outside world, still free of any runtime:
+//! the async store traits in [`store`] (with the in-memory [`store::memory::MemoryStore`] and, behind
+//! the `conformance` feature, the suite every backend must pass), the [`payment::PaymentGateway`]
+//! trait, and services that combine them: [`checkout::CheckoutService`], [`order::OrderService`],
+//! [`payment::PaymentProcessor`], [`user::UserService`] and [`review::ReviewService`]. Time, sleeping
+//! and randomness for retries come in from the shell ([`clock::Clock`], [`payment::Sleeper`]).
 #![warn(missing_docs)]
 
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
+pub mod clock;
+// The suite races tasks across threads, which a wasm32 store cannot do.
+#[cfg(all(feature = "conformance", not(target_family = "wasm")))]
+pub mod conformance;
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod money;
+pub mod order;
+pub mod payment;
 pub mod pricing;
 pub mod promotion;
+pub mod review;
 pub mod shipping;
+pub mod store;
 pub mod tax;
+pub mod user;
 
 pub use error::{Error, ErrorBody, ErrorCode, Result};
 pub use money::{Currency, Money, RoundingMode};

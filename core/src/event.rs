@@ -1,0 +1,173 @@
+//! Domain events and the transactional outbox.
+//!
+//! A store appends an event in the same atomic step as the change it reports (an order is never
+//! placed without its `OrderPlaced`, a stock change never happens without its `InventoryUpdated`),
+//! so a relay reading the outbox delivers every change at least once. Each event has a unique
+//! [`EventId`] for consumers to deduplicate on, and a store-assigned `sequence` that only grows, so
+//! a relay keeps a per-consumer delivery cursor (the last sequence it delivered) instead of marking
+//! events one by one.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{EventId, OrderId, ProductId, UserId, VariantId};
+use crate::money::Currency;
+use crate::order::{OrderStatus, PaymentStatus};
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "PascalCase",
+    rename_all_fields = "camelCase"
+)]
+#[non_exhaustive]
+pub enum EventPayload {
+    /// A user account was created.
+    UserRegistered {
+        /// The new user.
+        user_id: UserId,
+        /// Their normalized email.
+        email: String,
+    },
+    /// Checkout created an order.
+    OrderPlaced {
+        /// The order.
+        order_id: OrderId,
+        /// The buyer, when signed in.
+        customer_id: Option<UserId>,
+        /// The order currency.
+        currency: Currency,
+        /// The grand total.
+        total: Decimal,
+    },
+    /// An order moved to another status.
+    OrderStatusChanged {
+        /// The order.
+        order_id: OrderId,
+        /// The status before.
+        from: OrderStatus,
+        /// The status after.
+        to: OrderStatus,
+    },
+    /// Money was captured for an order.
+    PaymentCaptured {
+        /// The order.
+        order_id: OrderId,
+        /// The currency.
+        currency: Currency,
+        /// The captured amount.
+        amount: Decimal,
+    },
+    /// Money was refunded for an order.
+    PaymentRefunded {
+        /// The order.
+        order_id: OrderId,
+        /// The currency.
+        currency: Currency,
+        /// This refund's amount.
+        amount: Decimal,
+        /// The payment status after the refund.
+        payment_status: PaymentStatus,
+    },
+    /// A variant's stock changed outside checkout (restock, correction, cancellation).
+    InventoryUpdated {
+        /// The variant.
+        variant_id: VariantId,
+        /// Its SKU.
+        sku: String,
+        /// Stock after the change.
+        stock: Decimal,
+    },
+    /// A product was created, changed or deleted.
+    ProductChanged {
+        /// The product.
+        product_id: ProductId,
+        /// Whether it was deleted.
+        deleted: bool,
+    },
+}
+
+impl EventPayload {
+    /// The event's type name as it appears on the wire (`"OrderPlaced"`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventPayload::UserRegistered { .. } => "UserRegistered",
+            EventPayload::OrderPlaced { .. } => "OrderPlaced",
+            EventPayload::OrderStatusChanged { .. } => "OrderStatusChanged",
+            EventPayload::PaymentCaptured { .. } => "PaymentCaptured",
+            EventPayload::PaymentRefunded { .. } => "PaymentRefunded",
+            EventPayload::InventoryUpdated { .. } => "InventoryUpdated",
+            EventPayload::ProductChanged { .. } => "ProductChanged",
+        }
+    }
+}
+
+/// An event not yet in the outbox.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewEvent {
+    /// Unique id, fixed before appending so a retried append cannot duplicate it.
+    pub id: EventId,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+    /// What happened.
+    pub payload: EventPayload,
+}
+
+impl NewEvent {
+    /// A new event with a fresh id.
+    pub fn new(payload: EventPayload, occurred_at: DateTime<Utc>) -> NewEvent {
+        NewEvent {
+            id: EventId::new(),
+            occurred_at,
+            payload,
+        }
+    }
+}
+
+/// An event in the outbox.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEvent {
+    /// Position in the outbox, assigned by the store; strictly increasing, starting at 1.
+    pub sequence: u64,
+    /// Unique id.
+    pub id: EventId,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+    /// What happened.
+    pub payload: EventPayload,
+}
+
+impl OutboxEvent {
+    /// The outbox record of `event` at `sequence`.
+    pub fn at(sequence: u64, event: NewEvent) -> OutboxEvent {
+        OutboxEvent {
+            sequence,
+            id: event.id,
+            occurred_at: event.occurred_at,
+            payload: event.payload,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_json_is_tagged_with_the_event_name() {
+        let payload = EventPayload::ProductChanged {
+            product_id: ProductId::new(),
+            deleted: false,
+        };
+        let v = serde_json::to_value(&payload).unwrap();
+        assert_eq!(v["type"], payload.kind());
+        assert_eq!(v["deleted"], false);
+        assert!(v.get("productId").is_some());
+        let back: EventPayload = serde_json::from_value(v).unwrap();
+        assert_eq!(back, payload);
+    }
+}

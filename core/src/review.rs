@@ -1,0 +1,225 @@
+//! Product reviews: one per user and product, rated 1 to 5, flagged as a verified purchase when
+//! the author has a non-cancelled order containing the product, and moderated (hidden or restored)
+//! by moderators and admins.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::ids::{ProductId, ReviewId, UserId};
+use crate::store::{StorageError, Store};
+use crate::user::{Role, User};
+
+/// Whether shoppers see a review.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ReviewStatus {
+    /// Shown.
+    #[default]
+    Visible,
+    /// Hidden by a moderator.
+    Hidden,
+}
+
+impl ReviewStatus {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ReviewStatus::Visible => "visible",
+            ReviewStatus::Hidden => "hidden",
+        }
+    }
+}
+
+/// A review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Review {
+    /// Identifier.
+    pub id: ReviewId,
+    /// The product reviewed.
+    pub product_id: ProductId,
+    /// The author.
+    pub user_id: UserId,
+    /// 1 to 5.
+    pub rating: u8,
+    /// Headline.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// Whether the author bought the product.
+    pub verified_purchase: bool,
+    /// Visible or hidden.
+    pub status: ReviewStatus,
+    /// The moderator who last hid or restored it.
+    pub moderated_by: Option<UserId>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What an author writes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewInput {
+    /// 1 to 5.
+    pub rating: u8,
+    /// Headline, up to 200 characters.
+    #[serde(default)]
+    pub title: String,
+    /// Text, up to 5000 characters.
+    #[serde(default)]
+    pub body: String,
+}
+
+impl ReviewInput {
+    /// Checks rating and lengths.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=5).contains(&self.rating) {
+            return Err(Error::validation(
+                "rating",
+                "rating must be between 1 and 5",
+            ));
+        }
+        if self.title.chars().count() > 200 {
+            return Err(Error::validation(
+                "title",
+                "title is at most 200 characters",
+            ));
+        }
+        if self.body.chars().count() > 5000 {
+            return Err(Error::validation("body", "body is at most 5000 characters"));
+        }
+        Ok(())
+    }
+}
+
+/// Review operations.
+#[derive(Clone, Debug)]
+pub struct ReviewService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl ReviewService {
+    /// A service over `store`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> ReviewService {
+        ReviewService { store, clock }
+    }
+
+    /// Publishes `author`'s review of `product_id`; a second review of the same product is a
+    /// `conflict`.
+    pub async fn submit(
+        &self,
+        author: &User,
+        product_id: ProductId,
+        input: ReviewInput,
+    ) -> Result<Review> {
+        if !author.is_active() {
+            return Err(Error::AccountInactive);
+        }
+        input.validate()?;
+        self.store.get_product(product_id).await?;
+        let verified_purchase = self.store.has_purchased(author.id, product_id).await?;
+        let now = self.clock.now();
+        let review = Review {
+            id: ReviewId::new(),
+            product_id,
+            user_id: author.id,
+            rating: input.rating,
+            title: input.title.trim().to_string(),
+            body: input.body.trim().to_string(),
+            verified_purchase,
+            status: ReviewStatus::Visible,
+            moderated_by: None,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.store.create_review(review).await {
+            Err(StorageError::Conflict { .. }) => Err(Error::Conflict {
+                entity: ReviewId::ENTITY,
+                message: "you have already reviewed this product".into(),
+            }),
+            other => Ok(other?),
+        }
+    }
+
+    async fn moderate(
+        &self,
+        moderator: &User,
+        review_id: ReviewId,
+        to: ReviewStatus,
+    ) -> Result<Review> {
+        moderator.require_any_role(&[Role::Moderator, Role::Admin], "moderate reviews")?;
+        let mut review = self.store.get_review(review_id).await?;
+        if review.status == to {
+            return Err(Error::InvalidTransition {
+                machine: "review status",
+                from: review.status.as_str().into(),
+                to: to.as_str().into(),
+            });
+        }
+        review.status = to;
+        review.moderated_by = Some(moderator.id);
+        review.updated_at = self.clock.now();
+        Ok(self.store.update_review(review).await?)
+    }
+
+    /// Hides a visible review. Moderators and admins only.
+    pub async fn hide(&self, moderator: &User, review_id: ReviewId) -> Result<Review> {
+        self.moderate(moderator, review_id, ReviewStatus::Hidden)
+            .await
+    }
+
+    /// Shows a hidden review again. Moderators and admins only.
+    pub async fn restore(&self, moderator: &User, review_id: ReviewId) -> Result<Review> {
+        self.moderate(moderator, review_id, ReviewStatus::Visible)
+            .await
+    }
+
+    /// A product's reviews, newest first; hidden ones only when `include_hidden`.
+    pub async fn for_product(
+        &self,
+        product_id: ProductId,
+        include_hidden: bool,
+    ) -> Result<Vec<Review>> {
+        Ok(self.store.list_reviews(product_id, include_hidden).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratings_outside_one_to_five_are_refused() {
+        for rating in [0u8, 6, 255] {
+            let input = ReviewInput {
+                rating,
+                title: String::new(),
+                body: String::new(),
+            };
+            assert!(input.validate().is_err(), "{rating}");
+        }
+        for rating in 1u8..=5 {
+            ReviewInput {
+                rating,
+                title: "ok".into(),
+                body: String::new(),
+            }
+            .validate()
+            .unwrap();
+        }
+        let long = ReviewInput {
+            rating: 3,
+            title: "x".repeat(201),
+            body: String::new(),
+        };
+        assert!(long.validate().is_err());
+    }
+}
