@@ -337,7 +337,9 @@ impl Engine {
     ) -> PyResult<String> {
         self.run(py, async {
             let quantity = decimal("quantity", quantity)?;
-            let (product, variant) = self.product_and_variant(sku, product_id, variant_id).await?;
+            let (product, variant) = self
+                .product_and_variant(sku, product_id, variant_id)
+                .await?;
             let tree = self.category_tree().await?;
             let now = self.clock.now();
             self.edit_cart(id(cart_id)?, |cart| {
@@ -485,9 +487,7 @@ impl Engine {
 
     /// The order with this id.
     fn get_order(&self, py: Python<'_>, order_id: &str) -> PyResult<String> {
-        self.run(py, async {
-            Ok(self.store.get_order(id(order_id)?).await?)
-        })
+        self.run(py, async { Ok(self.store.get_order(id(order_id)?).await?) })
     }
 
     /// Orders matching a filter (`customerId`, `status`, `page`), newest first.
@@ -510,8 +510,9 @@ impl Engine {
         self.run(py, async {
             let order_id: OrderId = id(order_id)?;
             let to: OrderStatus =
-                serde_json::from_value(serde_json::Value::String(status.to_string()))
-                    .map_err(|_| Error::validation("status", format!("`{status}` is not an order status")))?;
+                serde_json::from_value(serde_json::Value::String(status.to_string())).map_err(
+                    |_| Error::validation("status", format!("`{status}` is not an order status")),
+                )?;
             let actor = Actor::System;
             let order = match to {
                 OrderStatus::Processing => self.orders.start_processing(order_id, actor).await,

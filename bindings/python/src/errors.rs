@@ -57,12 +57,9 @@ fn raise(
 ) -> PyErr {
     let details = details.map(serde_json::Value::to_string);
     let built = py.import("merx.errors").and_then(|module| {
-        module.getattr("_from_native")?.call1((
-            code.as_str(),
-            message,
-            code.http_status(),
-            details,
-        ))
+        module
+            .getattr("_from_native")?
+            .call1((code.as_str(), message, code.http_status(), details))
     });
     match built {
         Ok(exception) => PyErr::from_value(exception),
