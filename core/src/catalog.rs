@@ -74,7 +74,9 @@ impl SaleUnit {
                 refuse("this item is sold in whole units".into())
             }
             SaleUnit::Measure { precision, unit } if quantity.normalize().scale() > *precision => {
-                refuse(format!("at most {precision} decimals of {unit} are allowed"))
+                refuse(format!(
+                    "at most {precision} decimals of {unit} are allowed"
+                ))
             }
             _ => Ok(()),
         }
@@ -158,7 +160,10 @@ impl Variant {
         self.prices
             .get(&currency)
             .copied()
-            .ok_or_else(|| Error::PriceNotAvailable { sku: self.sku.clone(), currency })
+            .ok_or_else(|| Error::PriceNotAvailable {
+                sku: self.sku.clone(),
+                currency,
+            })
     }
 
     /// Whether `quantity` can be sold now given stock and the backorder flag.
@@ -170,7 +175,10 @@ impl Variant {
     pub fn validate(&self) -> Result<()> {
         validate_sku(&self.sku)?;
         if self.prices.is_empty() {
-            return Err(Error::validation("prices", format!("variant `{}` needs a price", self.sku)));
+            return Err(Error::validation(
+                "prices",
+                format!("variant `{}` needs a price", self.sku),
+            ));
         }
         for (currency, price) in &self.prices {
             if price.is_sign_negative() && !price.is_zero() {
@@ -196,7 +204,10 @@ impl Variant {
             }
         }
         if self.tax_class.trim().is_empty() || self.tax_class.len() > 64 {
-            return Err(Error::validation("taxClass", "tax class must be 1 to 64 characters"));
+            return Err(Error::validation(
+                "taxClass",
+                "tax class must be 1 to 64 characters",
+            ));
         }
         if self.stock.is_sign_negative() && !self.stock.is_zero() && !self.allow_backorder {
             return Err(Error::validation(
@@ -206,7 +217,10 @@ impl Variant {
         }
         if let SaleUnit::Measure { unit, precision } = &self.sale_unit {
             if unit.trim().is_empty() {
-                return Err(Error::validation("saleUnit.unit", "a measure needs a unit symbol"));
+                return Err(Error::validation(
+                    "saleUnit.unit",
+                    "a measure needs a unit symbol",
+                ));
             }
             if *precision > MAX_MEASURE_PRECISION {
                 return Err(Error::validation(
@@ -215,11 +229,17 @@ impl Variant {
                 ));
             }
         } else if self.stock.fract() != Decimal::ZERO {
-            return Err(Error::validation("stock", "stock of a unit-sold variant must be whole"));
+            return Err(Error::validation(
+                "stock",
+                "stock of a unit-sold variant must be whole",
+            ));
         }
         for (k, v) in &self.options {
             if k.trim().is_empty() || v.trim().is_empty() {
-                return Err(Error::validation("options", "option names and values must not be empty"));
+                return Err(Error::validation(
+                    "options",
+                    "option names and values must not be empty",
+                ));
             }
         }
         Ok(())
@@ -229,7 +249,9 @@ impl Variant {
 fn validate_sku(sku: &str) -> Result<()> {
     let ok = !sku.is_empty()
         && sku.len() <= 64
-        && sku.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+        && sku
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
     if ok {
         Ok(())
     } else {
@@ -302,7 +324,10 @@ impl Product {
         self.variants
             .iter()
             .find(|v| v.id == id)
-            .ok_or_else(|| Error::NotFound { entity: VariantId::ENTITY, id: id.to_string() })
+            .ok_or_else(|| Error::NotFound {
+                entity: VariantId::ENTITY,
+                id: id.to_string(),
+            })
     }
 
     /// Whether shoppers can buy it.
@@ -314,29 +339,47 @@ impl Product {
     pub fn validate(&self) -> Result<()> {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(Error::validation("name", "name must be 1 to 200 characters"));
+            return Err(Error::validation(
+                "name",
+                "name must be 1 to 200 characters",
+            ));
         }
         if !is_valid_slug(&self.slug) {
             return Err(Error::validation(
                 "slug",
-                format!("`{}` is not a valid slug (lowercase letters, digits, dashes)", self.slug),
+                format!(
+                    "`{}` is not a valid slug (lowercase letters, digits, dashes)",
+                    self.slug
+                ),
             ));
         }
         if self.description.len() > 20_000 {
-            return Err(Error::validation("description", "description is limited to 20000 bytes"));
+            return Err(Error::validation(
+                "description",
+                "description is limited to 20000 bytes",
+            ));
         }
         if self.variants.is_empty() {
-            return Err(Error::validation("variants", "a product needs at least one variant"));
+            return Err(Error::validation(
+                "variants",
+                "a product needs at least one variant",
+            ));
         }
         if self.variants.len() > 500 {
-            return Err(Error::validation("variants", "a product has at most 500 variants"));
+            return Err(Error::validation(
+                "variants",
+                "a product has at most 500 variants",
+            ));
         }
         let mut skus = HashSet::new();
         let mut combos = HashSet::new();
         for v in &self.variants {
             v.validate()?;
             if !skus.insert(v.sku.to_ascii_lowercase()) {
-                return Err(Error::validation("sku", format!("SKU `{}` appears twice", v.sku)));
+                return Err(Error::validation(
+                    "sku",
+                    format!("SKU `{}` appears twice", v.sku),
+                ));
             }
             if !v.options.is_empty() && !combos.insert(&v.options) {
                 return Err(Error::validation(
@@ -347,7 +390,10 @@ impl Product {
         }
         let mut cats = HashSet::new();
         if !self.category_ids.iter().all(|c| cats.insert(*c)) {
-            return Err(Error::validation("categoryIds", "a category is listed twice"));
+            return Err(Error::validation(
+                "categoryIds",
+                "a category is listed twice",
+            ));
         }
         Ok(())
     }
@@ -378,7 +424,9 @@ fn is_valid_slug(slug: &str) -> bool {
         && slug.len() <= 120
         && !slug.starts_with('-')
         && !slug.ends_with('-')
-        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// A node of the category tree.
@@ -405,12 +453,21 @@ impl Category {
     /// A root category named `name`.
     pub fn new(name: impl Into<String>) -> Category {
         let name = name.into();
-        Category { id: CategoryId::new(), parent_id: None, slug: slugify(&name), name, position: 0 }
+        Category {
+            id: CategoryId::new(),
+            parent_id: None,
+            slug: slugify(&name),
+            name,
+            position: 0,
+        }
     }
 
     /// A child category of `parent`.
     pub fn child_of(parent: CategoryId, name: impl Into<String>) -> Category {
-        Category { parent_id: Some(parent), ..Category::new(name) }
+        Category {
+            parent_id: Some(parent),
+            ..Category::new(name)
+        }
     }
 }
 
@@ -429,7 +486,10 @@ impl CategoryTree {
                 return Err(Error::validation("name", "category name must not be empty"));
             }
             if !is_valid_slug(&c.slug) {
-                return Err(Error::validation("slug", format!("`{}` is not a valid slug", c.slug)));
+                return Err(Error::validation(
+                    "slug",
+                    format!("`{}` is not a valid slug", c.slug),
+                ));
             }
             if nodes.insert(c.id, c).is_some() {
                 return Err(Error::validation("id", "a category id appears twice"));
@@ -439,7 +499,10 @@ impl CategoryTree {
         for c in tree.nodes.values() {
             if let Some(p) = c.parent_id {
                 if !tree.nodes.contains_key(&p) {
-                    return Err(Error::NotFound { entity: CategoryId::ENTITY, id: p.to_string() });
+                    return Err(Error::NotFound {
+                        entity: CategoryId::ENTITY,
+                        id: p.to_string(),
+                    });
                 }
             }
             // A walk longer than the node count means a cycle.
@@ -448,7 +511,10 @@ impl CategoryTree {
             while let Some(id) = cur {
                 steps += 1;
                 if steps > tree.nodes.len() {
-                    return Err(Error::validation("parentId", format!("category `{}` is its own ancestor", c.name)));
+                    return Err(Error::validation(
+                        "parentId",
+                        format!("category `{}` is its own ancestor", c.name),
+                    ));
                 }
                 cur = tree.nodes[&id].parent_id;
             }
@@ -495,8 +561,11 @@ impl CategoryTree {
         let mut i = 0;
         while i < out.len() {
             let parent = out[i];
-            let mut children: Vec<&Category> =
-                self.nodes.values().filter(|c| c.parent_id == Some(parent)).collect();
+            let mut children: Vec<&Category> = self
+                .nodes
+                .values()
+                .filter(|c| c.parent_id == Some(parent))
+                .collect();
             children.sort_by(|a, b| a.position.cmp(&b.position).then(a.name.cmp(&b.name)));
             out.extend(children.into_iter().map(|c| c.id));
             i += 1;
@@ -576,7 +645,10 @@ mod tests {
         assert!(each.validate_quantity(dec!(0)).is_err());
         assert!(each.validate_quantity(dec!(-1)).is_err());
         assert!(each.validate_quantity(dec!(10001)).is_err());
-        let kg = SaleUnit::Measure { unit: "kg".into(), precision: 3 };
+        let kg = SaleUnit::Measure {
+            unit: "kg".into(),
+            precision: 3,
+        };
         kg.validate_quantity(dec!(0.125)).unwrap();
         kg.validate_quantity(dec!(1.500000)).unwrap();
         assert!(kg.validate_quantity(dec!(0.1255)).is_err());
@@ -588,9 +660,18 @@ mod tests {
         let shirts = Category::child_of(clothing.id, "Shirts");
         let tees = Category::child_of(shirts.id, "Tees");
         let tree = CategoryTree::new(vec![clothing.clone(), shirts.clone(), tees.clone()]).unwrap();
-        assert_eq!(tree.ancestors_inclusive(tees.id), vec![tees.id, shirts.id, clothing.id]);
-        assert_eq!(tree.descendants_inclusive(clothing.id), vec![clothing.id, shirts.id, tees.id]);
-        assert_eq!(tree.expand(&[tees.id, shirts.id]), vec![tees.id, shirts.id, clothing.id]);
+        assert_eq!(
+            tree.ancestors_inclusive(tees.id),
+            vec![tees.id, shirts.id, clothing.id]
+        );
+        assert_eq!(
+            tree.descendants_inclusive(clothing.id),
+            vec![clothing.id, shirts.id, tees.id]
+        );
+        assert_eq!(
+            tree.expand(&[tees.id, shirts.id]),
+            vec![tees.id, shirts.id, clothing.id]
+        );
         assert_eq!(tree.all()[0].id, clothing.id);
 
         let mut a = Category::new("A");

@@ -123,7 +123,8 @@ impl Serialize for ErrorCode {
 impl<'de> Deserialize<'de> for ErrorCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        ErrorCode::from_code(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown error code `{s}`")))
+        ErrorCode::from_code(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown error code `{s}`")))
     }
 }
 
@@ -186,12 +187,24 @@ impl CouponRejection {
             CouponRejection::Inactive => "This coupon is not active.",
             CouponRejection::UsageLimit => "This coupon has been fully redeemed.",
             CouponRejection::CustomerUsageLimit => "You have already used this coupon.",
-            CouponRejection::CustomerNotEligible => "This coupon is not available for your account.",
-            CouponRejection::MinSubtotalNotMet => "Your cart does not reach this coupon's minimum spend.",
-            CouponRejection::MinQuantityNotMet => "Your cart has too few qualifying items for this coupon.",
-            CouponRejection::NotApplicable => "This coupon does not apply to any item in your cart.",
-            CouponRejection::NotCombinable => "This coupon cannot be combined with other promotions.",
-            CouponRejection::CurrencyMismatch => "This coupon is not valid in your cart's currency.",
+            CouponRejection::CustomerNotEligible => {
+                "This coupon is not available for your account."
+            }
+            CouponRejection::MinSubtotalNotMet => {
+                "Your cart does not reach this coupon's minimum spend."
+            }
+            CouponRejection::MinQuantityNotMet => {
+                "Your cart has too few qualifying items for this coupon."
+            }
+            CouponRejection::NotApplicable => {
+                "This coupon does not apply to any item in your cart."
+            }
+            CouponRejection::NotCombinable => {
+                "This coupon cannot be combined with other promotions."
+            }
+            CouponRejection::CurrencyMismatch => {
+                "This coupon is not valid in your cart's currency."
+            }
         }
     }
 }
@@ -325,10 +338,14 @@ impl Error {
             Error::PriceNotAvailable { sku, currency } => {
                 Some(json!({ "sku": sku, "currency": currency }))
             }
-            Error::OutOfStock { sku, requested, available } => {
-                Some(json!({ "sku": sku, "requested": requested, "available": available }))
+            Error::OutOfStock {
+                sku,
+                requested,
+                available,
+            } => Some(json!({ "sku": sku, "requested": requested, "available": available })),
+            Error::CouponRejected { code, reason } => {
+                Some(json!({ "coupon": code, "reason": reason }))
             }
-            Error::CouponRejected { code, reason } => Some(json!({ "coupon": code, "reason": reason })),
             Error::ShippingMethodUnavailable { method_id, .. } => {
                 Some(json!({ "methodId": method_id }))
             }
@@ -341,12 +358,19 @@ impl Error {
 
     /// Shorthand for a validation error on `field`.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Error {
-        Error::Validation { field: field.into(), message: message.into() }
+        Error::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// The wire body for this error.
     pub fn to_body(&self) -> ErrorBody {
-        ErrorBody { code: self.code(), message: self.to_string(), details: self.details() }
+        ErrorBody {
+            code: self.code(),
+            message: self.to_string(),
+            details: self.details(),
+        }
     }
 }
 
@@ -373,7 +397,10 @@ mod tests {
         for code in ErrorCode::ALL {
             let s = code.as_str();
             assert!(seen.insert(s), "duplicate code {s}");
-            assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s} is not snake_case");
+            assert!(
+                s.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{s} is not snake_case"
+            );
             assert_eq!(ErrorCode::from_code(s), Some(*code));
             assert!((400..600).contains(&code.http_status()));
         }
@@ -381,7 +408,11 @@ mod tests {
 
     #[test]
     fn error_body_has_code_message_and_details() {
-        let err = Error::OutOfStock { sku: "TEE-M".into(), requested: 3.into(), available: 1.into() };
+        let err = Error::OutOfStock {
+            sku: "TEE-M".into(),
+            requested: 3.into(),
+            available: 1.into(),
+        };
         let body = serde_json::to_value(err.to_body()).unwrap();
         assert_eq!(body["code"], "out_of_stock");
         assert_eq!(body["details"]["sku"], "TEE-M");

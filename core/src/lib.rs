@@ -11,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod money;
 pub mod promotion;
+pub mod recommend;
 pub mod shipping;
 pub mod tax;
 

@@ -254,21 +254,30 @@ impl Money {
         if self.currency == other.currency {
             Ok(())
         } else {
-            Err(Error::CurrencyMismatch { expected: self.currency, found: other.currency })
+            Err(Error::CurrencyMismatch {
+                expected: self.currency,
+                found: other.currency,
+            })
         }
     }
 
     /// `self + other`; an error across currencies or on overflow.
     pub fn checked_add(self, other: Money) -> Result<Money> {
         self.same_currency(&other)?;
-        let amount = self.amount.checked_add(other.amount).ok_or(Error::Overflow)?;
+        let amount = self
+            .amount
+            .checked_add(other.amount)
+            .ok_or(Error::Overflow)?;
         Ok(Money::new(amount, self.currency))
     }
 
     /// `self - other`; an error across currencies or on overflow.
     pub fn checked_sub(self, other: Money) -> Result<Money> {
         self.same_currency(&other)?;
-        let amount = self.amount.checked_sub(other.amount).ok_or(Error::Overflow)?;
+        let amount = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or(Error::Overflow)?;
         Ok(Money::new(amount, self.currency))
     }
 
@@ -286,7 +295,10 @@ impl Money {
     /// Splits this money over `weights` by largest remainder; see [`allocate`].
     pub fn allocate(self, weights: &[Decimal]) -> Result<Vec<Money>> {
         let parts = allocate(self.amount, weights, self.currency)?;
-        Ok(parts.into_iter().map(|a| Money::new(a, self.currency)).collect())
+        Ok(parts
+            .into_iter()
+            .map(|a| Money::new(a, self.currency))
+            .collect())
     }
 }
 
@@ -341,11 +353,18 @@ pub fn allocate(total: Decimal, weights: &[Decimal], currency: Currency) -> Resu
     let total_units = mantissa_at(total.abs(), minor).ok_or(Error::Overflow)?;
 
     let all_zero = weights.iter().all(|w| w.is_zero());
-    let scale = if all_zero { 0 } else { weights.iter().map(|w| w.scale()).max().unwrap_or(0) };
+    let scale = if all_zero {
+        0
+    } else {
+        weights.iter().map(|w| w.scale()).max().unwrap_or(0)
+    };
     let int_weights: Vec<i128> = if all_zero {
         vec![1; weights.len()]
     } else {
-        weights.iter().map(|w| mantissa_at(*w, scale).ok_or(Error::Overflow)).collect::<Result<_>>()?
+        weights
+            .iter()
+            .map(|w| mantissa_at(*w, scale).ok_or(Error::Overflow))
+            .collect::<Result<_>>()?
     };
     let weight_sum: i128 = int_weights
         .iter()
@@ -400,11 +419,16 @@ mod tests {
         assert_eq!(Currency::Kwd.minor_units(), 3);
         assert_eq!(Currency::Bhd.minor_units(), 3);
         assert_eq!(Currency::Krw.minor_units(), 0);
-        for code in ["USD", "EUR", "GBP", "JPY", "KWD", "CHF", "CAD", "AUD", "SEK", "INR"] {
+        for code in [
+            "USD", "EUR", "GBP", "JPY", "KWD", "CHF", "CAD", "AUD", "SEK", "INR",
+        ] {
             assert_eq!(Currency::from_code(code).unwrap().code(), code);
         }
         assert_eq!(Currency::from_code("usd").unwrap(), Currency::Usd);
-        assert!(matches!(Currency::from_code("XYZ"), Err(Error::UnknownCurrency(_))));
+        assert!(matches!(
+            Currency::from_code("XYZ"),
+            Err(Error::UnknownCurrency(_))
+        ));
     }
 
     #[test]
@@ -415,17 +439,32 @@ mod tests {
         assert_eq!(usd.round(dec!(0.135), RoundingMode::HalfEven), dec!(0.14));
         assert_eq!(usd.round(dec!(0.129), RoundingMode::Down), dec!(0.12));
         assert_eq!(usd.round(dec!(-0.125), RoundingMode::HalfUp), dec!(-0.13));
-        assert_eq!(Currency::Jpy.round(dec!(99.5), RoundingMode::HalfUp), dec!(100));
-        assert_eq!(Currency::Kwd.round(dec!(1.2345), RoundingMode::HalfUp), dec!(1.235));
-        assert_eq!(usd.round(dec!(10), RoundingMode::HalfUp).to_string(), "10.00");
+        assert_eq!(
+            Currency::Jpy.round(dec!(99.5), RoundingMode::HalfUp),
+            dec!(100)
+        );
+        assert_eq!(
+            Currency::Kwd.round(dec!(1.2345), RoundingMode::HalfUp),
+            dec!(1.235)
+        );
+        assert_eq!(
+            usd.round(dec!(10), RoundingMode::HalfUp).to_string(),
+            "10.00"
+        );
     }
 
     #[test]
     fn cross_currency_arithmetic_is_an_error() {
         let a = Money::new(dec!(1.00), Currency::Usd);
         let b = Money::new(dec!(1.00), Currency::Eur);
-        assert!(matches!(a.checked_add(b), Err(Error::CurrencyMismatch { .. })));
-        assert!(matches!(a.checked_sub(b), Err(Error::CurrencyMismatch { .. })));
+        assert!(matches!(
+            a.checked_add(b),
+            Err(Error::CurrencyMismatch { .. })
+        ));
+        assert!(matches!(
+            a.checked_sub(b),
+            Err(Error::CurrencyMismatch { .. })
+        ));
         assert_eq!(a.checked_add(a).unwrap().amount, dec!(2.00));
     }
 

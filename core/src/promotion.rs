@@ -84,7 +84,11 @@ impl Target {
 
 /// The reward of a buy-X-get-Y promotion for each freed unit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum BxgyReward {
     /// The Y units are free.
     Free,
@@ -97,7 +101,11 @@ pub enum BxgyReward {
 
 /// The reward of a spend tier.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum TierReward {
     /// Percent off the order.
     PercentOff {
@@ -123,7 +131,11 @@ pub struct SpendTier {
 
 /// What a promotion gives.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum PromotionEffect {
     /// `percent` off the order (rounded once, allocated) or off each matching line (rounded per line).
     PercentageOff {
@@ -268,33 +280,50 @@ pub fn normalize_coupon_code(code: &str) -> Result<String> {
     let code = code.trim().to_ascii_uppercase();
     let ok = !code.is_empty()
         && code.len() <= 64
-        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(code)
     } else {
-        Err(Error::validation("code", "a coupon code is 1-64 letters, digits, '-' or '_'"))
+        Err(Error::validation(
+            "code",
+            "a coupon code is 1-64 letters, digits, '-' or '_'",
+        ))
     }
 }
 
 fn check_percent(percent: Decimal, field: &str) -> Result<()> {
     if percent <= Decimal::ZERO || percent > Decimal::ONE_HUNDRED {
-        return Err(Error::validation(field, "percent must be above 0 and at most 100"));
+        return Err(Error::validation(
+            field,
+            "percent must be above 0 and at most 100",
+        ));
     }
     Ok(())
 }
 
 fn check_amounts(amounts: &CurrencyAmounts, field: &str) -> Result<()> {
     if amounts.is_empty() {
-        return Err(Error::validation(field, "give an amount for at least one currency"));
+        return Err(Error::validation(
+            field,
+            "give an amount for at least one currency",
+        ));
     }
     for (currency, amount) in amounts {
         if amount.is_sign_negative() && !amount.is_zero() {
-            return Err(Error::validation(field, format!("{currency} amount must not be negative")));
+            return Err(Error::validation(
+                field,
+                format!("{currency} amount must not be negative"),
+            ));
         }
         if !currency.is_exact(*amount) {
             return Err(Error::validation(
                 field,
-                format!("{amount} has more than {} decimals for {currency}", currency.minor_units()),
+                format!(
+                    "{amount} has more than {} decimals for {currency}",
+                    currency.minor_units()
+                ),
             ));
         }
     }
@@ -328,19 +357,30 @@ impl Promotion {
     /// Checks the promotion and normalizes its coupon code.
     pub fn validate(&mut self) -> Result<()> {
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
-            return Err(Error::validation("name", "name must be 1 to 200 characters"));
+            return Err(Error::validation(
+                "name",
+                "name must be 1 to 200 characters",
+            ));
         }
         if let Some(code) = &self.coupon_code {
             self.coupon_code = Some(normalize_coupon_code(code)?);
         }
         match &self.effect {
-            PromotionEffect::PercentageOff { percent, .. } => check_percent(*percent, "effect.percent")?,
+            PromotionEffect::PercentageOff { percent, .. } => {
+                check_percent(*percent, "effect.percent")?
+            }
             PromotionEffect::AmountOff { amounts, .. }
             | PromotionEffect::AmountOffEachItem { amounts, .. } => {
                 check_amounts(amounts, "effect.amounts")?
             }
             PromotionEffect::FixedPrice { prices, .. } => check_amounts(prices, "effect.prices")?,
-            PromotionEffect::BuyXGetY { buy_quantity, get_quantity, reward, max_applications, .. } => {
+            PromotionEffect::BuyXGetY {
+                buy_quantity,
+                get_quantity,
+                reward,
+                max_applications,
+                ..
+            } => {
                 if *buy_quantity == 0 || *get_quantity == 0 {
                     return Err(Error::validation(
                         "effect.buyQuantity",
@@ -354,7 +394,10 @@ impl Promotion {
                     ));
                 }
                 if max_applications == &Some(0) {
-                    return Err(Error::validation("effect.maxApplications", "must be at least 1"));
+                    return Err(Error::validation(
+                        "effect.maxApplications",
+                        "must be at least 1",
+                    ));
                 }
                 if let BxgyReward::PercentOff { percent } = reward {
                     check_percent(*percent, "effect.reward.percent")?;
@@ -395,16 +438,25 @@ impl Promotion {
         }
         if let Some(q) = self.conditions.min_quantity {
             if q <= Decimal::ZERO {
-                return Err(Error::validation("conditions.minQuantity", "must be above zero"));
+                return Err(Error::validation(
+                    "conditions.minQuantity",
+                    "must be above zero",
+                ));
             }
         }
         if let (Some(s), Some(e)) = (self.conditions.starts_at, self.conditions.ends_at) {
             if e <= s {
-                return Err(Error::validation("conditions.endsAt", "must be after startsAt"));
+                return Err(Error::validation(
+                    "conditions.endsAt",
+                    "must be after startsAt",
+                ));
             }
         }
         if self.usage_limit == Some(0) || self.per_customer_limit == Some(0) {
-            return Err(Error::validation("usageLimit", "a usage limit must be at least 1"));
+            return Err(Error::validation(
+                "usageLimit",
+                "a usage limit must be at least 1",
+            ));
         }
         Ok(())
     }
@@ -446,7 +498,10 @@ mod tests {
 
     #[test]
     fn invalid_promotions_are_refused() {
-        let bad_percent = PromotionEffect::PercentageOff { percent: dec!(120), target: Target::Order };
+        let bad_percent = PromotionEffect::PercentageOff {
+            percent: dec!(120),
+            target: Target::Order,
+        };
         assert!(Promotion::new("x", bad_percent).validate().is_err());
         let bad_amount = PromotionEffect::AmountOff {
             amounts: BTreeMap::from([(Currency::Jpy, dec!(10.5))]),

@@ -25,7 +25,11 @@ pub struct WeightTier {
 
 /// How a method's price is found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum ShippingRate {
     /// One price per currency whatever the cart.
     Flat {
@@ -100,7 +104,9 @@ impl ShippingMethod {
             id: ShippingMethodId::new(),
             name: name.to_string(),
             countries: Vec::new(),
-            rate: ShippingRate::Flat { amounts: CurrencyAmounts::from([(currency, amount)]) },
+            rate: ShippingRate::Flat {
+                amounts: CurrencyAmounts::from([(currency, amount)]),
+            },
             free_over: None,
             tax_class: None,
             active: true,
@@ -122,13 +128,18 @@ impl ShippingMethod {
         weight: Decimal,
     ) -> std::result::Result<Decimal, Unavailable> {
         match &self.rate {
-            ShippingRate::Flat { amounts } => amounts.get(&currency).copied().ok_or(Unavailable::Currency),
+            ShippingRate::Flat { amounts } => {
+                amounts.get(&currency).copied().ok_or(Unavailable::Currency)
+            }
             ShippingRate::WeightTiered { tiers } => {
                 let tier = tiers
                     .iter()
                     .find(|t| t.up_to.is_none_or(|max| weight <= max))
                     .ok_or(Unavailable::TooHeavy)?;
-                tier.amounts.get(&currency).copied().ok_or(Unavailable::Currency)
+                tier.amounts
+                    .get(&currency)
+                    .copied()
+                    .ok_or(Unavailable::Currency)
             }
         }
     }
@@ -153,7 +164,11 @@ impl ShippingMethod {
             .as_ref()
             .and_then(|t| t.get(&currency))
             .is_some_and(|threshold| merchandise >= *threshold);
-        Ok(if free { currency.round(Decimal::ZERO, Default::default()) } else { base })
+        Ok(if free {
+            currency.round(Decimal::ZERO, Default::default())
+        } else {
+            base
+        })
     }
 
     /// Checks and normalizes the method.
@@ -166,7 +181,10 @@ impl ShippingMethod {
         }
         let check = |amounts: &CurrencyAmounts, field: &str| -> Result<()> {
             if amounts.is_empty() {
-                return Err(Error::validation(field, "give an amount for at least one currency"));
+                return Err(Error::validation(
+                    field,
+                    "give an amount for at least one currency",
+                ));
             }
             for (cur, a) in amounts {
                 if a.is_sign_negative() || !cur.is_exact(*a) {
@@ -182,7 +200,10 @@ impl ShippingMethod {
             ShippingRate::Flat { amounts } => check(amounts, "rate.amounts")?,
             ShippingRate::WeightTiered { tiers } => {
                 if tiers.is_empty() {
-                    return Err(Error::validation("rate.tiers", "give at least one weight band"));
+                    return Err(Error::validation(
+                        "rate.tiers",
+                        "give at least one weight band",
+                    ));
                 }
                 let mut last: Option<Decimal> = None;
                 for (i, t) in tiers.iter().enumerate() {
@@ -225,9 +246,18 @@ mod tests {
         ShippingMethod {
             rate: ShippingRate::WeightTiered {
                 tiers: vec![
-                    WeightTier { up_to: Some(dec!(1)), amounts: usd(dec!(4.00)) },
-                    WeightTier { up_to: Some(dec!(5)), amounts: usd(dec!(9.00)) },
-                    WeightTier { up_to: Some(dec!(20)), amounts: usd(dec!(19.00)) },
+                    WeightTier {
+                        up_to: Some(dec!(1)),
+                        amounts: usd(dec!(4.00)),
+                    },
+                    WeightTier {
+                        up_to: Some(dec!(5)),
+                        amounts: usd(dec!(9.00)),
+                    },
+                    WeightTier {
+                        up_to: Some(dec!(20)),
+                        amounts: usd(dec!(19.00)),
+                    },
                 ],
             },
             countries: vec!["US".into()],
@@ -245,8 +275,14 @@ mod tests {
         assert_eq!(q(dec!(1.01), dec!(10)), Ok(dec!(9.00)));
         assert_eq!(q(dec!(25), dec!(10)), Err(Unavailable::TooHeavy));
         assert_eq!(q(dec!(3), dec!(100)), Ok(dec!(0.00)));
-        assert_eq!(m.quote(Currency::Usd, Some("CA"), dec!(1), dec!(1)), Err(Unavailable::Destination));
-        assert_eq!(m.quote(Currency::Eur, Some("US"), dec!(1), dec!(1)), Err(Unavailable::Currency));
+        assert_eq!(
+            m.quote(Currency::Usd, Some("CA"), dec!(1), dec!(1)),
+            Err(Unavailable::Destination)
+        );
+        assert_eq!(
+            m.quote(Currency::Eur, Some("US"), dec!(1), dec!(1)),
+            Err(Unavailable::Currency)
+        );
         let mut m = m;
         m.validate().unwrap();
     }

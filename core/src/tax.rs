@@ -62,7 +62,10 @@ impl TaxRate {
             return Err(Error::validation("name", "a tax rate needs a name"));
         }
         if self.percent.is_sign_negative() || self.percent > Decimal::ONE_HUNDRED {
-            return Err(Error::validation("percent", "percent must be between 0 and 100"));
+            return Err(Error::validation(
+                "percent",
+                "percent must be between 0 and 100",
+            ));
         }
         if self.tax_class.trim().is_empty() {
             return Err(Error::validation("taxClass", "tax class must not be empty"));
@@ -84,7 +87,10 @@ pub fn normalize_country(country: &str) -> Result<String> {
     if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
         Ok(c)
     } else {
-        Err(Error::validation("country", format!("`{country}` is not an ISO-3166 alpha-2 country code")))
+        Err(Error::validation(
+            "country",
+            format!("`{country}` is not an ISO-3166 alpha-2 country code"),
+        ))
     }
 }
 
