@@ -28,7 +28,10 @@ const SEED: u64 = 42;
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
     let path_after = |flag: &str| {
-        args.iter().position(|a| a == flag).and_then(|at| args.get(at + 1)).cloned()
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|at| args.get(at + 1))
+            .cloned()
     };
     if let Some(path) = path_after("--movielens") {
         movielens(&std::fs::read_to_string(path)?)?;
@@ -74,15 +77,27 @@ fn run(
             (*user, list.into_iter().map(|r| r.item).collect())
         })
         .collect();
-    Ok((evaluate(&recommended, &relevant, K, recommender.items().len()), fit_seconds))
+    Ok((
+        evaluate(&recommended, &relevant, K, recommender.items().len()),
+        fit_seconds,
+    ))
 }
 
 fn binary(events: &[Interaction<u32, u32>]) -> Events {
-    events.iter().map(|e| Interaction { weight: 1.0, ..e.clone() }).collect()
+    events
+        .iter()
+        .map(|e| Interaction {
+            weight: 1.0,
+            ..e.clone()
+        })
+        .collect()
 }
 
 fn binary_split(split: &Split<u32, u32>) -> Split<u32, u32> {
-    Split { train: binary(&split.train), test: split.test.clone() }
+    Split {
+        train: binary(&split.train),
+        test: split.test.clone(),
+    }
 }
 
 /// Picks the candidate with the best validation NDCG@10 (validation = a further split of train).
@@ -96,7 +111,10 @@ fn pick_on_validation<C: Copy + std::fmt::Debug>(
     let mut best = (f64::MIN, candidates[0]);
     for &candidate in candidates {
         let (metrics, _) = run(validation, config_of(candidate), request)?;
-        eprintln!("  validation {label} {candidate:?}: NDCG@10 {:.4}", metrics.ndcg);
+        eprintln!(
+            "  validation {label} {candidate:?}: NDCG@10 {:.4}",
+            metrics.ndcg
+        );
         if metrics.ndcg > best.0 {
             best = (metrics.ndcg, candidate);
         }
@@ -113,17 +131,28 @@ fn parse_movielens(text: &str) -> Result<Events, Box<dyn Error>> {
         let item: u32 = next()?.parse()?;
         let rating: f32 = next()?.parse()?;
         let timestamp: f64 = next()?.parse()?;
-        events.push(Interaction { user, item, weight: rating, timestamp: timestamp as i64 });
+        events.push(Interaction {
+            user,
+            item,
+            weight: rating,
+            timestamp: timestamp as i64,
+        });
     }
     Ok(events)
 }
 
 fn movielens(text: &str) -> Result<(), Box<dyn Error>> {
     let events = parse_movielens(text)?;
-    println!("\n### MovieLens-100k ({} ratings), k = 10, seen items removed\n", events.len());
+    println!(
+        "\n### MovieLens-100k ({} ratings), k = 10, seen items removed\n",
+        events.len()
+    );
     let request = RecommendRequest::top(K);
     let sar = RecommenderConfig::sar();
-    for (label, stratify) in [("per-user", Stratify::ByUser), ("per-item", Stratify::ByItem)] {
+    for (label, stratify) in [
+        ("per-user", Stratify::ByUser),
+        ("per-item", Stratify::ByItem),
+    ] {
         let split = split_stratified(&events, 0.75, stratify, SEED);
         println!(
             "\n#### 75/25 {label} stratified split, seed {SEED}: {} train / {} test\n",
@@ -137,16 +166,27 @@ fn movielens(text: &str) -> Result<(), Box<dyn Error>> {
         let binary_train = binary_split(&split);
         header();
         let (metrics, seconds) = run(&split, sar, &request)?;
-        row("SAR (Jaccard, 30-day decay, rating weights)", &metrics, seconds);
+        row(
+            "SAR (Jaccard, 30-day decay, rating weights)",
+            &metrics,
+            seconds,
+        );
         for similarity in [Similarity::Cosine, Similarity::Lift, Similarity::Count] {
             let config = sar.with_model(ModelConfig::ItemSimilarity(SimilarityConfig {
                 similarity,
                 ..SimilarityConfig::default()
             }));
             let (metrics, seconds) = run(&split, config, &request)?;
-            row(&format!("SAR ({similarity:?}, 30-day decay)"), &metrics, seconds);
+            row(
+                &format!("SAR ({similarity:?}, 30-day decay)"),
+                &metrics,
+                seconds,
+            );
         }
-        let plain = RecommenderConfig { decay: TimeDecay::NONE, ..sar };
+        let plain = RecommenderConfig {
+            decay: TimeDecay::NONE,
+            ..sar
+        };
         let ease_of = |l2: f64| plain.with_model(ModelConfig::Ease(EaseConfig { l2 }));
         let l2 = pick_on_validation(
             "EASE l2",
@@ -178,15 +218,19 @@ fn movielens(text: &str) -> Result<(), Box<dyn Error>> {
         let chosen = pick_on_validation("ALS", &validation, &grid, als_of, &request)?;
         let (metrics, seconds) = run(&binary_train, als_of(chosen), &request)?;
         row(
-            &format!("ALS CG (factors {}, l2 {}, alpha {}, binary)", chosen.0, chosen.1, chosen.2),
+            &format!(
+                "ALS CG (factors {}, l2 {}, alpha {}, binary)",
+                chosen.0, chosen.1, chosen.2
+            ),
             &metrics,
             seconds,
         );
         let cholesky = als_of(chosen);
         let cholesky = match cholesky.model {
-            ModelConfig::Als(als) => {
-                cholesky.with_model(ModelConfig::Als(AlsConfig { solver: AlsSolver::Cholesky, ..als }))
-            }
+            ModelConfig::Als(als) => cholesky.with_model(ModelConfig::Als(AlsConfig {
+                solver: AlsSolver::Cholesky,
+                ..als
+            })),
             _ => cholesky,
         };
         let (metrics, seconds) = run(&binary_train, cholesky, &request)?;
@@ -236,8 +280,10 @@ fn parse_instacart(text: &str) -> Result<Vec<OrderLine>, Box<dyn Error>> {
             cart_position: fields[8].parse::<f64>()? as u32,
         });
     }
-    let mut orders: Vec<(u32, u32, u32, f64)> =
-        raw.iter().map(|r| (r.user, r.number, r.order, r.days)).collect();
+    let mut orders: Vec<(u32, u32, u32, f64)> = raw
+        .iter()
+        .map(|r| (r.user, r.number, r.order, r.days))
+        .collect();
     orders.sort_by_key(|&(user, number, order, _)| (user, number, order));
     orders.dedup_by_key(|o| o.2);
     let mut order_time = HashMap::new();
@@ -266,7 +312,10 @@ fn parse_instacart(text: &str) -> Result<Vec<OrderLine>, Box<dyn Error>> {
 
 fn instacart(text: &str) -> Result<(), Box<dyn Error>> {
     let lines = parse_instacart(text)?;
-    let events: Events = lines.iter().map(|l| Interaction::new(l.user, l.product, l.timestamp)).collect();
+    let events: Events = lines
+        .iter()
+        .map(|l| Interaction::new(l.user, l.product, l.timestamp))
+        .collect();
     let split = split_last_basket(&events);
     let users: HashSet<u32> = events.iter().map(|e| e.user).collect();
     println!(
@@ -275,20 +324,32 @@ fn instacart(text: &str) -> Result<(), Box<dyn Error>> {
         users.len(),
         events.iter().map(|e| e.item).collect::<HashSet<_>>().len()
     );
-    println!("{} train lines / {} test lines\n", split.train.len(), split.test.len());
+    println!(
+        "{} train lines / {} test lines\n",
+        split.train.len(),
+        split.test.len()
+    );
     println!("#### \"For you\", repeats allowed (k = 10)\n");
     header();
     let validation = split_last_basket(&split.train);
     let repeats = RecommendRequest::top(K).exclude_seen(false);
     let collaborative = RecommenderConfig::sar();
     let (metrics, seconds) = run(&split, collaborative, &repeats)?;
-    row("SAR (Jaccard, 30-day decay), pure collaborative", &metrics, seconds);
+    row(
+        "SAR (Jaccard, 30-day decay), pure collaborative",
+        &metrics,
+        seconds,
+    );
     let cosine = collaborative.with_model(ModelConfig::ItemSimilarity(SimilarityConfig {
         similarity: Similarity::Cosine,
         ..SimilarityConfig::default()
     }));
     let (metrics, seconds) = run(&split, cosine, &repeats)?;
-    row("SAR (cosine, 30-day decay), pure collaborative", &metrics, seconds);
+    row(
+        "SAR (cosine, 30-day decay), pure collaborative",
+        &metrics,
+        seconds,
+    );
     let popular = collaborative.with_model(ModelConfig::ItemSimilarity(SimilarityConfig {
         max_neighbours: Some(0),
         ..SimilarityConfig::default()
@@ -296,7 +357,10 @@ fn instacart(text: &str) -> Result<(), Box<dyn Error>> {
     let (metrics, seconds) = run(&split, popular, &repeats)?;
     row("popularity", &metrics, seconds);
     let blend_of = |(share, half_life_days): (f32, f64)| RecommenderConfig {
-        buy_again: Some(BuyAgainConfig { decay: TimeDecay::days(half_life_days), share }),
+        buy_again: Some(BuyAgainConfig {
+            decay: TimeDecay::days(half_life_days),
+            share,
+        }),
         ..collaborative
     };
     let mut grid = Vec::new();
@@ -308,12 +372,18 @@ fn instacart(text: &str) -> Result<(), Box<dyn Error>> {
     let chosen = pick_on_validation("blend", &validation, &grid, blend_of, &repeats)?;
     let (metrics, seconds) = run(&split, blend_of(chosen), &repeats)?;
     row(
-        &format!("buy-again blend (share {}, half-life {} days) + SAR", chosen.0, chosen.1),
+        &format!(
+            "buy-again blend (share {}, half-life {} days) + SAR",
+            chosen.0, chosen.1
+        ),
         &metrics,
         seconds,
     );
     let only_repeats = RecommenderConfig {
-        buy_again: Some(BuyAgainConfig { decay: TimeDecay::days(chosen.1), share: 1.0 }),
+        buy_again: Some(BuyAgainConfig {
+            decay: TimeDecay::days(chosen.1),
+            share: 1.0,
+        }),
         ..popular
     };
     let (metrics, seconds) = run(&split, only_repeats, &repeats)?;
@@ -321,10 +391,14 @@ fn instacart(text: &str) -> Result<(), Box<dyn Error>> {
 
     println!("\n#### \"Also bought\": first item added to the last order as the query, the rest of that order as the target (k = 10)\n");
     let mut baskets: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
-    let test_orders: HashSet<(u32, i64)> = split.test.iter().map(|e| (e.user, e.timestamp)).collect();
+    let test_orders: HashSet<(u32, i64)> =
+        split.test.iter().map(|e| (e.user, e.timestamp)).collect();
     for line in &lines {
         if test_orders.contains(&(line.user, line.timestamp)) {
-            baskets.entry(line.order).or_default().push((line.cart_position, line.product));
+            baskets
+                .entry(line.order)
+                .or_default()
+                .push((line.cart_position, line.product));
         }
     }
     let queries: Vec<(u32, u32, HashSet<u32>)> = baskets
@@ -332,7 +406,11 @@ fn instacart(text: &str) -> Result<(), Box<dyn Error>> {
         .filter_map(|(order, mut basket)| {
             basket.sort_unstable();
             let query = basket.first()?.1;
-            let rest: HashSet<u32> = basket[1..].iter().map(|&(_, p)| p).filter(|&p| p != query).collect();
+            let rest: HashSet<u32> = basket[1..]
+                .iter()
+                .map(|&(_, p)| p)
+                .filter(|&p| p != query)
+                .collect();
             (!rest.is_empty()).then_some((order, query, rest))
         })
         .collect();
@@ -342,7 +420,10 @@ fn instacart(text: &str) -> Result<(), Box<dyn Error>> {
         .map(|l| Interaction::new(l.order, l.product, l.timestamp))
         .collect();
     header();
-    let also_bought = |name: &str, train: &[Interaction<u32, u32>], config: RecommenderConfig| -> Result<(), Box<dyn Error>> {
+    let also_bought = |name: &str,
+                       train: &[Interaction<u32, u32>],
+                       config: RecommenderConfig|
+     -> Result<(), Box<dyn Error>> {
         let started = Instant::now();
         let recommender = Recommender::fit(train, config)?;
         let seconds = started.elapsed().as_secs_f64();
@@ -354,15 +435,42 @@ fn instacart(text: &str) -> Result<(), Box<dyn Error>> {
             recommended.insert(*order, list.into_iter().map(|r| r.item).collect::<Vec<_>>());
             relevant.insert(*order, rest.clone());
         }
-        row(name, &evaluate(&recommended, &relevant, K, recommender.items().len()), seconds);
+        row(
+            name,
+            &evaluate(&recommended, &relevant, K, recommender.items().len()),
+            seconds,
+        );
         Ok(())
     };
-    let undecayed = RecommenderConfig { decay: TimeDecay::NONE, ..collaborative };
-    also_bought("popularity (query item excluded)", &split.train, undecayed.with_model(popular.model))?;
-    for similarity in [Similarity::Count, Similarity::Jaccard, Similarity::Cosine, Similarity::Lift] {
-        let model = ModelConfig::ItemSimilarity(SimilarityConfig { similarity, ..SimilarityConfig::default() });
-        also_bought(&format!("item-item {similarity:?}, co-occurrence in a user's history"), &split.train, undecayed.with_model(model))?;
-        also_bought(&format!("item-item {similarity:?}, co-occurrence in one order"), &train_orders, undecayed.with_model(model))?;
+    let undecayed = RecommenderConfig {
+        decay: TimeDecay::NONE,
+        ..collaborative
+    };
+    also_bought(
+        "popularity (query item excluded)",
+        &split.train,
+        undecayed.with_model(popular.model),
+    )?;
+    for similarity in [
+        Similarity::Count,
+        Similarity::Jaccard,
+        Similarity::Cosine,
+        Similarity::Lift,
+    ] {
+        let model = ModelConfig::ItemSimilarity(SimilarityConfig {
+            similarity,
+            ..SimilarityConfig::default()
+        });
+        also_bought(
+            &format!("item-item {similarity:?}, co-occurrence in a user's history"),
+            &split.train,
+            undecayed.with_model(model),
+        )?;
+        also_bought(
+            &format!("item-item {similarity:?}, co-occurrence in one order"),
+            &train_orders,
+            undecayed.with_model(model),
+        )?;
     }
     println!("\n{} query baskets", queries.len());
     Ok(())

@@ -164,10 +164,11 @@ pub struct Recommendation<I> {
 }
 
 /// The best `k` `(index, score)` pairs by descending score (ties: lower index first) among the
-/// items whose score is finite and, with `positive_only`, above zero, and that `keep` accepts.
-/// `keep` is called only for items that would enter the current top-k.
+/// `candidates` whose score is finite and, with `positive_only`, above zero, and that `keep`
+/// accepts. Candidates may come in any order; `keep` is called only for those that would enter
+/// the current top-k.
 pub fn top_k(
-    scores: &[f32],
+    candidates: impl IntoIterator<Item = (u32, f32)>,
     k: usize,
     positive_only: bool,
     mut keep: impl FnMut(u32) -> bool,
@@ -176,21 +177,31 @@ pub fn top_k(
     if k == 0 {
         return best;
     }
-    for (index, &score) in scores.iter().enumerate() {
+    let ahead = |a: (u32, f32), b: (u32, f32)| a.1 > b.1 || (a.1 == b.1 && a.0 < b.0);
+    for candidate in candidates {
+        let score = candidate.1;
         if !score.is_finite() || (positive_only && score <= 0.0) {
             continue;
         }
-        if best.len() == k && score <= best[k - 1].1 {
+        if best.len() == k && !ahead(candidate, best[k - 1]) {
             continue;
         }
-        if !keep(index as u32) {
+        if !keep(candidate.0) {
             continue;
         }
-        let at = best.partition_point(|&(_, better)| better >= score);
-        best.insert(at, (index as u32, score));
+        let at = best.partition_point(|&better| ahead(better, candidate));
+        best.insert(at, candidate);
         best.truncate(k);
     }
     best
+}
+
+/// Dense scores as `top_k` candidates.
+pub fn indexed(scores: &[f32]) -> impl Iterator<Item = (u32, f32)> + '_ {
+    scores
+        .iter()
+        .enumerate()
+        .map(|(index, &score)| (index as u32, score))
 }
 
 /// The `limit` largest positive contributions, largest first.
@@ -211,23 +222,26 @@ mod tests {
     fn top_k_orders_by_score_then_index_and_respects_filters() {
         let scores = [0.5, 2.0, f32::NAN, 2.0, 0.0, 1.0, -1.0];
         assert_eq!(
-            top_k(&scores, 3, true, |_| true),
+            top_k(indexed(&scores), 3, true, |_| true),
             vec![(1, 2.0), (3, 2.0), (5, 1.0)]
         );
         assert_eq!(
-            top_k(&scores, 3, true, |i| i != 3),
+            top_k(indexed(&scores), 3, true, |i| i != 3),
             vec![(1, 2.0), (5, 1.0), (0, 0.5)]
         );
-        assert_eq!(top_k(&scores, 10, true, |_| true).len(), 4);
-        assert_eq!(top_k(&scores, 10, false, |_| true).last(), Some(&(6, -1.0)));
-        assert!(top_k(&scores, 0, true, |_| true).is_empty());
+        assert_eq!(top_k(indexed(&scores), 10, true, |_| true).len(), 4);
+        assert_eq!(
+            top_k(indexed(&scores), 10, false, |_| true).last(),
+            Some(&(6, -1.0))
+        );
+        assert!(top_k(indexed(&scores), 0, true, |_| true).is_empty());
     }
 
     #[test]
     fn keep_is_only_asked_about_contenders() {
         let scores: Vec<f32> = (0..100).map(|i| i as f32).collect();
         let mut asked = 0;
-        top_k(&scores, 5, true, |_| {
+        top_k(indexed(&scores), 5, true, |_| {
             asked += 1;
             true
         });
@@ -235,7 +249,7 @@ mod tests {
         assert_eq!(asked, 99);
         let reversed: Vec<f32> = scores.iter().rev().copied().collect();
         let mut asked = 0;
-        top_k(&reversed, 5, true, |_| {
+        top_k(indexed(&reversed), 5, true, |_| {
             asked += 1;
             true
         });
