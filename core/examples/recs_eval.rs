@@ -172,17 +172,20 @@ fn movielens(text: &str) -> Result<(), Box<dyn Error>> {
             &metrics,
             seconds,
         );
-        for similarity in [Similarity::Cosine, Similarity::Lift, Similarity::Count] {
+        for (similarity, min_cooccurrence) in [
+            (Similarity::Cosine, 1),
+            (Similarity::Count, 1),
+            (Similarity::Lift, 1),
+            (Similarity::Lift, 20),
+        ] {
             let config = sar.with_model(ModelConfig::ItemSimilarity(SimilarityConfig {
                 similarity,
-                ..SimilarityConfig::default()
+                min_cooccurrence,
+                max_neighbours: None,
             }));
             let (metrics, seconds) = run(&split, config, &request)?;
-            row(
-                &format!("SAR ({similarity:?}, 30-day decay)"),
-                &metrics,
-                seconds,
-            );
+            let name = format!("SAR ({similarity:?}, min co-occurrence {min_cooccurrence})");
+            row(&name, &metrics, seconds);
         }
         let plain = RecommenderConfig {
             decay: TimeDecay::NONE,
