@@ -15,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "recommend-training")]
 use super::data::SparseRows;
 
 /// How each least-squares system is solved.
@@ -167,7 +168,7 @@ impl AlsModel {
         let Some(factor) = cholesky(&mut system, f) else {
             return Vec::new();
         };
-        let solved_target = cholesky_solve(&factor, target_vector, f);
+        let solved_target = cholesky_solve(factor, target_vector, f);
         known
             .into_iter()
             .map(|(item, y, confidence)| {
@@ -238,6 +239,7 @@ fn cholesky_solve(lower: &[f64], b: &[f32], f: usize) -> Vec<f64> {
 }
 
 /// `fixed^T fixed + l2 I` for row-major factor table `fixed`.
+#[cfg(feature = "recommend-training")]
 fn gram(fixed: &[f32], f: usize, l2: f32) -> Vec<f32> {
     let mut out = vec![0f64; f * f];
     for y in fixed.chunks_exact(f) {

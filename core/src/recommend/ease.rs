@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "recommend-training")]
 use super::data::SparseRows;
 
 /// Settings for [`EaseModel`].

@@ -52,7 +52,9 @@ pub use popularity::Popularity;
 pub use serve::{unavailable_products, Contribution, RecommendRequest, Recommendation, Source};
 pub use similarity::{ItemSimilarity, Similarity, SimilarityConfig};
 
+#[cfg(feature = "recommend-training")]
 use crate::error::{Error, Result};
+#[cfg(feature = "recommend-training")]
 use data::IndexedInteractions;
 use serve::{indexed, strongest_contributions, top_k};
 
