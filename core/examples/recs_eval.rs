@@ -149,7 +149,8 @@ fn movielens(text: &str) -> Result<(), Box<dyn Error>> {
     );
     let request = RecommendRequest::top(K);
     let sar = RecommenderConfig::sar();
-    sar_seed_sweep(&events, sar, &request)?;
+    sar_seed_sweep(&events, sar, &request, Stratify::ByItem)?;
+    sar_seed_sweep(&events, sar, &request, Stratify::ByUser)?;
     for (label, stratify) in [
         ("per-user", Stratify::ByUser),
         ("per-item", Stratify::ByItem),
@@ -254,10 +255,11 @@ fn sar_seed_sweep(
     events: &[Interaction<u32, u32>],
     sar: RecommenderConfig,
     request: &RecommendRequest<u32>,
+    stratify: Stratify,
 ) -> Result<(), Box<dyn Error>> {
     let mut runs = Vec::new();
     for seed in 1..=10 {
-        let split = split_stratified(events, 0.75, Stratify::ByUser, seed);
+        let split = split_stratified(events, 0.75, stratify, seed);
         runs.push(run(&split, sar, request)?.0);
     }
     let summary = |name: &str, value: fn(&RankingMetrics) -> f64| {
@@ -270,7 +272,7 @@ fn sar_seed_sweep(
         let high = values.iter().copied().fold(f64::MIN, f64::max);
         println!("| {name} | {mean:.4} | {spread:.4} | {low:.4} | {high:.4} |");
     };
-    println!("\n#### SAR (Jaccard, 30-day decay) over 10 per-user 75/25 splits (seeds 1-10)\n");
+    println!("\n#### SAR (Jaccard, 30-day decay) over 10 {stratify:?} 75/25 splits (seeds 1-10)\n");
     println!("| metric | mean | std | min | max |");
     println!("|---|---|---|---|---|");
     summary("MAP", |m| m.map);
