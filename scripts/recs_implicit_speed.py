@@ -21,16 +21,25 @@ def main() -> None:
         (np.ones(len(pairs), dtype=np.float32), (pairs[:, 0], pairs[:, 1])), shape=(USERS, ITEMS)
     )
     print(f"implicit {implicit.__version__}: {user_items.nnz} interactions, CosineRecommender(K={neighbours})")
-    model = CosineRecommender(K=neighbours)
-    started = time.perf_counter()
-    model.fit(user_items, show_progress=False)
-    fit = time.perf_counter() - started
-    started = time.perf_counter()
-    ids, _ = model.recommend(np.arange(USERS), user_items, N=10, filter_already_liked_items=True)
-    all_users = time.perf_counter() - started
-    print(f"implicit fit item-item: {fit:.3f} s")
-    print(f"implicit top-10 for all {USERS} users: {all_users:.3f} s ({ids.shape})")
-    print(f"implicit fit + all users: {fit + all_users:.3f} s")
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    best = [float("inf")] * 3
+    for round_number in range(1, rounds + 1):
+        model = CosineRecommender(K=neighbours)
+        started = time.perf_counter()
+        model.fit(user_items, show_progress=False)
+        fit = time.perf_counter() - started
+        started = time.perf_counter()
+        ids, _ = model.recommend(np.arange(USERS), user_items, N=10, filter_already_liked_items=True)
+        all_users = time.perf_counter() - started
+        print(
+            f"implicit round {round_number}: fit item-item {fit:.3f} s, top-10 for all {USERS} users "
+            f"{all_users:.3f} s ({ids.shape}), total {fit + all_users:.3f} s"
+        )
+        best = [min(best[0], fit), min(best[1], all_users), min(best[2], fit + all_users)]
+    print(
+        f"implicit best of {rounds}: fit {best[0]:.3f} s, all users {best[1]:.3f} s, "
+        f"fit + all users {best[2]:.3f} s"
+    )
     rng = np.random.default_rng(43)
     latencies = []
     for user in rng.integers(0, USERS, 2000):

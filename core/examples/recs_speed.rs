@@ -111,26 +111,43 @@ fn main() -> Result<(), Box<dyn Error>> {
         "rust fit phases: index keys {index_seconds:.3} s, affinity {affinity_seconds:.3} s, similarity {similarity_seconds:.3} s, popularity {:.3} s",
         phase.elapsed().as_secs_f64()
     );
-    let started = Instant::now();
-    let recommender = Recommender::fit(&interactions, config)?;
-    let fit = started.elapsed().as_secs_f64();
     let request = RecommendRequest::top(10).fill_with_popular(false);
-    let started = Instant::now();
-    let lists: Vec<Vec<u32>> = (0..USERS)
-        .into_par_iter()
-        .map(|user| {
-            recommender
-                .recommend_for_user(&user, &request)
-                .into_iter()
-                .map(|r| r.item)
-                .collect()
-        })
-        .collect();
-    let all_users = started.elapsed().as_secs_f64();
-    let full = lists.iter().filter(|list| list.len() == 10).count();
-    println!("rust fit item-item: {fit:.3} s");
-    println!("rust top-10 for all {USERS} users: {all_users:.3} s ({full} users with 10 items)");
-    println!("rust fit + all users: {:.3} s", fit + all_users);
+    let rounds: usize = value_after("--rounds").map_or(Ok(3), |v| v.parse())?;
+    let mut best = (f64::MAX, f64::MAX, f64::MAX);
+    let mut recommender = None;
+    for round in 1..=rounds {
+        let started = Instant::now();
+        let fitted = Recommender::fit(&interactions, config)?;
+        let fit = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let lists: Vec<Vec<u32>> = (0..USERS)
+            .into_par_iter()
+            .map(|user| {
+                fitted
+                    .recommend_for_user(&user, &request)
+                    .into_iter()
+                    .map(|r| r.item)
+                    .collect()
+            })
+            .collect();
+        let all_users = started.elapsed().as_secs_f64();
+        let full = lists.iter().filter(|list| list.len() == 10).count();
+        println!(
+            "rust round {round}: fit item-item {fit:.3} s, top-10 for all {USERS} users {all_users:.3} s ({full} full lists), total {:.3} s",
+            fit + all_users
+        );
+        best = (
+            best.0.min(fit),
+            best.1.min(all_users),
+            best.2.min(fit + all_users),
+        );
+        recommender = Some(fitted);
+    }
+    println!(
+        "rust best of {rounds}: fit {:.3} s, all users {:.3} s, fit + all users {:.3} s",
+        best.0, best.1, best.2
+    );
+    let recommender = recommender.ok_or("at least one round")?;
     let mut latencies: Vec<f64> = Vec::with_capacity(20_000);
     let mut rng = SeededRng::new(SEED + 1);
     for _ in 0..20_000 {
