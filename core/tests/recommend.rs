@@ -289,6 +289,19 @@ fn refreshing_item_similarity_equals_refitting() {
             },
             true,
         ),
+        (
+            RecommenderConfig {
+                decay: TimeDecay::NONE,
+                ..RecommenderConfig::sar().with_model(ModelConfig::ItemSimilarity(
+                    SimilarityConfig {
+                        similarity: Similarity::Cosine,
+                        min_cooccurrence: 1,
+                        max_neighbours: Some(2),
+                    },
+                ))
+            },
+            true,
+        ),
     ] {
         let mut refreshed = Recommender::fit(old, config).unwrap();
         refreshed.refresh(&extra).unwrap();

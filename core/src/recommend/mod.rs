@@ -427,8 +427,9 @@ impl<U: Clone + Eq + Hash, I: Clone + Eq + Hash> Recommender<U, I> {
 
     /// Folds new events into a fitted recommender without a full refit:
     /// - affinities and popularity take the events exactly;
-    /// - item similarity recomputes the rows whose counts changed (the items of every user with
-    ///   new events, and the neighbours of items that gained a user), so it equals a full fit;
+    /// - item similarity recomputes exactly the rows that can change (the items of every user with
+    ///   new events, and every item co-occurring with an item that gained a user), so it equals a
+    ///   full fit, pruned or not, at a fraction of the cost when the new events are few;
     /// - EASE refits its weights (the Gram matrix changes everywhere; fine for the small
     ///   catalogs EASE is for);
     /// - ALS folds in the users with new events, item factors fixed; new items get factors at
@@ -503,8 +504,13 @@ impl<U: Clone + Eq + Hash, I: Clone + Eq + Hash> Recommender<U, I> {
                     .iter()
                     .flat_map(|&user| self.affinity.row(user as usize).0.iter().copied())
                     .collect();
+                // An item that gained a user changed its own count, so every row it may appear in
+                // changes too: the items of every user of that item.
+                let item_users = self.affinity.transpose(item_count);
                 for &(_, item, _) in &first_uses {
-                    rows.extend(similarity.neighbours(item).0.iter().copied());
+                    for &user in item_users.row(item as usize).0 {
+                        rows.extend(self.affinity.row(user as usize).0.iter().copied());
+                    }
                 }
                 rows.sort_unstable();
                 rows.dedup();
