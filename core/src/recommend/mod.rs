@@ -20,12 +20,17 @@
 //! for wasm32. Fitting (parallel co-occurrence, faer's dense Cholesky for EASE, parallel ALS) sits
 //! behind the `recommend-training` feature, on by default for native builds.
 //!
-//! # Measured (BENCHMARKS.md has the commands)
-//! MovieLens-100k, 75/25 stratified split, k = 10, seen items removed: SAR (Jaccard, 30-day
-//! decay) lands on Microsoft Recommenders' published figures; EASE and ALS beat the best model of
-//! Microsoft's table. On the seeded 100k users x 20k items x 2.8M events set, item-item fit plus
-//! top-10 for every user is faster than the Python `implicit` library on the same machine, and
-//! one user's top-10 takes microseconds.
+//! # Measured (BENCHMARKS.md has the commands and the full tables)
+//! MovieLens-100k, 75/25 per-item stratified split, k = 10, seen items removed: SAR (Jaccard,
+//! 30-day decay) NDCG@10 .3910 ± .0057 over ten seeds, matching Microsoft Recommenders' published
+//! .3938; EASE .4812 and ALS .4784 beat the best model of Microsoft's table (BiVAE, .4687).
+//! Instacart, last order held out, repeats allowed: the buy-again blend reaches NDCG@10 .4708
+//! where SAR alone gets .0609. Seeded 100k users x 20k items x 2.8M events on 2 shared cores:
+//! item-item fit plus top-10 for every user 6.9 s against 17.7 s for the Python `implicit`
+//! library in the same run; one user's top-10 takes 7 µs at the median.
+//!
+//! SAR needs no module of its own: it is [`Model::ItemSimilarity`] scored from the decayed
+//! affinity, which is also what "also bought" and the buy-again blend build on.
 
 pub mod als;
 pub mod buy_again;
