@@ -393,26 +393,37 @@ fn instacart(text: &str) -> Result<(), Box<dyn Error>> {
     }));
     let (metrics, seconds) = run(&split, popular, &repeats)?;
     row("popularity", &metrics, seconds);
-    let blend_of = |(share, half_life_days): (f32, f64)| RecommenderConfig {
-        buy_again: Some(BuyAgainConfig {
-            decay: TimeDecay::days(half_life_days),
-            share,
-        }),
-        ..collaborative
-    };
+    let blend_of =
+        |(share, half_life_days, weigh_by_repeat_rate): (f32, f64, bool)| RecommenderConfig {
+            buy_again: Some(BuyAgainConfig {
+                decay: TimeDecay::days(half_life_days),
+                share,
+                weigh_by_repeat_rate,
+            }),
+            ..collaborative
+        };
     let mut grid = Vec::new();
-    for share in [0.5, 0.7, 0.9, 0.97] {
+    for share in [0.5, 0.7, 0.9, 0.97, 1.0] {
         for half_life in [15.0, 60.0, 365.0] {
-            grid.push((share, half_life));
+            for weigh in [false, true] {
+                grid.push((share, half_life, weigh));
+            }
         }
     }
     let chosen = pick_on_validation("blend", &validation, &grid, blend_of, &repeats)?;
     let (metrics, seconds) = run(&split, blend_of(chosen), &repeats)?;
     row(
         &format!(
-            "buy-again blend (share {}, half-life {} days) + SAR",
-            chosen.0, chosen.1
+            "buy-again blend + SAR (chosen on validation: share {}, half-life {} days, repeat-rate weighting {})",
+            chosen.0, chosen.1, chosen.2
         ),
+        &metrics,
+        seconds,
+    );
+    let toggled = (chosen.0, chosen.1, !chosen.2);
+    let (metrics, seconds) = run(&split, blend_of(toggled), &repeats)?;
+    row(
+        &format!("the same with repeat-rate weighting {}", toggled.2),
         &metrics,
         seconds,
     );
@@ -420,6 +431,7 @@ fn instacart(text: &str) -> Result<(), Box<dyn Error>> {
         buy_again: Some(BuyAgainConfig {
             decay: TimeDecay::days(chosen.1),
             share: 1.0,
+            weigh_by_repeat_rate: chosen.2,
         }),
         ..popular
     };

@@ -159,6 +159,7 @@ fn buy_again_ranks_frequent_recent_purchases_and_blends_into_for_you() {
         buy_again: Some(BuyAgainConfig {
             decay: TimeDecay::days(30.0),
             share: 0.95,
+            weigh_by_repeat_rate: false,
         }),
         ..RecommenderConfig::sar()
     };

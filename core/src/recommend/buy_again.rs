@@ -10,6 +10,10 @@
 //! then mixes them: `share * repeat / max(repeat) + (1 - share) * model / max(model)`. A share
 //! near 1 ranks every past purchase first (ordered by repeat score) and lets the model fill the
 //! rest and break ties; a share of 0 is the pure collaborative model.
+//!
+//! Weighing each item by its buyers' repeat rate is available but off by default: on the
+//! Instacart sample (593 users) it lowered NDCG@10 from .4708 to .4672, the per-item rates being
+//! too noisy at that size to beat the user's own record.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +26,10 @@ pub struct BuyAgainConfig {
     pub decay: TimeDecay,
     /// Weight of the repeat part in the blend, in `0..=1`.
     pub share: f32,
+    /// Multiply each item's repeat affinity by how often its buyers buy it again (see
+    /// [`item_repeat_rates`]): milk that everyone rebuys outranks a spice bought as often once.
+    #[serde(default)]
+    pub weigh_by_repeat_rate: bool,
 }
 
 impl Default for BuyAgainConfig {
@@ -29,8 +37,39 @@ impl Default for BuyAgainConfig {
         BuyAgainConfig {
             decay: TimeDecay::days(30.0),
             share: 0.7,
+            weigh_by_repeat_rate: false,
         }
     }
+}
+
+/// Per item, the smoothed share of its buyers who bought it on at least two occasions (distinct
+/// timestamps): `(repeaters + 1) / (buyers + 2)`, so an item with no history sits at one half and
+/// a single buyer cannot push it to 0 or 1.
+pub fn item_repeat_rates(events: &[(u32, u32, f32, i64)], items: usize) -> Vec<f32> {
+    let mut occasions: Vec<(u32, u32, i64)> =
+        events.iter().map(|&(u, i, _, t)| (i, u, t)).collect();
+    occasions.sort_unstable();
+    occasions.dedup();
+    let mut buyers = vec![0u32; items];
+    let mut repeaters = vec![0u32; items];
+    let mut at = 0;
+    while at < occasions.len() {
+        let (item, user, _) = occasions[at];
+        let mut end = at + 1;
+        while end < occasions.len() && (occasions[end].0, occasions[end].1) == (item, user) {
+            end += 1;
+        }
+        buyers[item as usize] += 1;
+        if end - at >= 2 {
+            repeaters[item as usize] += 1;
+        }
+        at = end;
+    }
+    buyers
+        .iter()
+        .zip(&repeaters)
+        .map(|(&b, &r)| (r as f32 + 1.0) / (b as f32 + 2.0))
+        .collect()
 }
 
 /// Replaces `scores` with `share * repeat / max(repeat) + (1 - share) * scores / max(scores)`;
@@ -70,6 +109,20 @@ mod tests {
         blend_repeat_scores((&[2, 1], &[3.0, 1.5]), &mut scores, 0.75);
         // Model part: [1, .5, 0] * .25; repeat part: item 2 -> .75, item 1 -> .375.
         assert_eq!(scores, vec![0.25, 0.125 + 0.375, 0.75]);
+    }
+
+    #[test]
+    fn repeat_rates_count_buyers_with_two_occasions() {
+        // Item 0: user 1 twice (days 0 and 7), user 2 once. Item 1: user 1 twice at one time.
+        let events = [
+            (1, 0, 1.0, 0),
+            (1, 0, 1.0, 7),
+            (2, 0, 1.0, 0),
+            (1, 1, 1.0, 3),
+            (1, 1, 1.0, 3),
+        ];
+        let rates = item_repeat_rates(&events, 3);
+        assert_eq!(rates, vec![2.0 / 4.0, 1.0 / 3.0, 0.5]);
     }
 
     #[test]

@@ -137,6 +137,10 @@ pub struct Recommender<U, I> {
     affinity: SparseRows,
     /// User x item repeat affinity with the buy-again decay, when configured.
     repeat_affinity: Option<SparseRows>,
+    /// Per item, how often its buyers buy it again, when the buy-again part weighs by it. Fixed
+    /// between full fits: a refresh leaves it as it is (new items count as one half).
+    #[serde(default)]
+    repeat_rates: Option<Vec<f32>>,
     model: Model,
     popularity: Popularity,
 }
@@ -158,6 +162,10 @@ impl<U: Clone + Eq + Hash, I: Clone + Eq + Hash> Recommender<U, I> {
         let repeat_affinity = config.buy_again.map(|buy_again| {
             data::decayed_affinity(&indexed.events, users, reference_time, buy_again.decay)
         });
+        let repeat_rates = config
+            .buy_again
+            .filter(|buy_again| buy_again.weigh_by_repeat_rate)
+            .map(|_| buy_again::item_repeat_rates(&indexed.events, indexed.items.len()));
         let model = fit_model(&affinity, indexed.items.len(), &config.model)?;
         let popularity = Popularity::fit(
             &indexed.events,
@@ -172,6 +180,7 @@ impl<U: Clone + Eq + Hash, I: Clone + Eq + Hash> Recommender<U, I> {
             reference_time,
             affinity,
             repeat_affinity,
+            repeat_rates,
             model,
             popularity,
         })
@@ -209,11 +218,28 @@ impl<U: Clone + Eq + Hash, I: Clone + Eq + Hash> Recommender<U, I> {
             return self.popular(request);
         };
         let history = self.affinity.row(index as usize);
-        let repeat = self
-            .repeat_affinity
+        let repeat = self.repeat_scores(index);
+        let repeat = repeat
             .as_ref()
-            .map(|rows| rows.row(index as usize));
+            .map(|(items, scores)| (items.as_slice(), scores.as_slice()));
         self.personal(Some(index), history, repeat, request, &[])
+    }
+
+    /// The user's own items with their buy-again score (repeat affinity, weighed by the items'
+    /// repeat rates when configured); `None` without a buy-again part.
+    fn repeat_scores(&self, user: u32) -> Option<(Vec<u32>, Vec<f32>)> {
+        let (items, affinities) = self.repeat_affinity.as_ref()?.row(user as usize);
+        let scores = items
+            .iter()
+            .zip(affinities)
+            .map(|(&item, &affinity)| {
+                let rate = self.repeat_rates.as_ref().map_or(1.0, |rates| {
+                    rates.get(item as usize).copied().unwrap_or(0.5)
+                });
+                affinity * rate
+            })
+            .collect();
+        Some((items.to_vec(), scores))
     }
 
     /// "Recommended for you" for a shopper the model has not seen (a guest session): `history`
@@ -249,10 +275,12 @@ impl<U: Clone + Eq + Hash, I: Clone + Eq + Hash> Recommender<U, I> {
         let Some(index) = self.users.get(user) else {
             return Vec::new();
         };
-        let rows = self.repeat_affinity.as_ref().unwrap_or(&self.affinity);
-        let (items, affinities) = rows.row(index as usize);
+        let (items, affinities) = self.repeat_scores(index).unwrap_or_else(|| {
+            let (items, affinities) = self.affinity.row(index as usize);
+            (items.to_vec(), affinities.to_vec())
+        });
         let mut scores = vec![0f32; self.items.len()];
-        for (&item, &affinity) in items.iter().zip(affinities) {
+        for (&item, &affinity) in items.iter().zip(&affinities) {
             scores[item as usize] = affinity;
         }
         top_k(indexed(&scores), request.k, true, |item| {

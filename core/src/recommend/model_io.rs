@@ -112,6 +112,11 @@ where
         if !model_fits {
             return corrupt("the model does not match the item keys");
         }
+        if let Some(rates) = &self.repeat_rates {
+            if rates.len() > items as usize {
+                return corrupt("repeat rates do not match the item keys");
+            }
+        }
         if self.popularity.ranking().iter().any(|&item| item >= items) {
             return corrupt("popularity ranks an unknown item");
         }
