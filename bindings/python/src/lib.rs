@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 
 mod engine;
 mod errors;
+mod recommend;
 
 use errors::{parse, Failure};
 
@@ -62,6 +63,8 @@ fn _merx(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(price_cart_json, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_class::<engine::Engine>()?;
+    m.add_class::<recommend::Recommender>()?;
+    m.add_function(wrap_pyfunction!(recommend::evaluate, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
