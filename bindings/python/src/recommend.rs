@@ -88,7 +88,9 @@ impl Recommender {
 
     /// "Recommended for you"; popular items for a user it has not seen.
     fn recommend_for_user(&self, py: Python<'_>, user: &str, request: &str) -> PyResult<String> {
-        self.serve(py, request, |r, q| r.recommend_for_user(&user.to_string(), q))
+        self.serve(py, request, |r, q| {
+            r.recommend_for_user(&user.to_string(), q)
+        })
     }
 
     /// "Customers who bought these also bought" for one item or a basket.
@@ -120,9 +122,13 @@ pub(crate) fn evaluate(
     py.detach(|| {
         let recommended: HashMap<String, Vec<String>> =
             parse(recommended, "recommended lists by user")?;
-        let relevant: HashMap<String, HashSet<String>> =
-            parse(relevant, "held-out items by user")?;
-        Ok(json(&eval::evaluate(&recommended, &relevant, k, catalog_size)))
+        let relevant: HashMap<String, HashSet<String>> = parse(relevant, "held-out items by user")?;
+        Ok(json(&eval::evaluate(
+            &recommended,
+            &relevant,
+            k,
+            catalog_size,
+        )))
     })
     .map_err(|f: Failure| f.into_py(py))
 }

@@ -10,6 +10,8 @@ Two ways in:
   every Merx shell speaks: camelCase keys, amounts as decimal strings. Pass ``decimal=True`` (or
   use :func:`to_decimals`) to get :class:`decimal.Decimal` amounts for data work; amounts never
   become floats.
+* :class:`Recommender` fits recommendations on interactions and serves "for you", "also
+  bought", "buy again" and popular lists; :func:`evaluate` scores them offline.
 * :class:`Engine` runs the commerce services over a store (:meth:`Engine.in_memory`): catalog,
   stock, search, carts, coupons, pricing, checkout and orders, as plain synchronous methods that
   take and return dicts in the same contract.
@@ -24,7 +26,7 @@ import datetime as _dt
 import json as _json
 import uuid as _uuid
 from decimal import Decimal
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from merx import _merx
 from merx._merx import __version__
@@ -52,11 +54,13 @@ __all__ = [
     "NotFoundError",
     "OutOfStockError",
     "PaymentError",
+    "Recommender",
     "StorageError",
     "UnavailableError",
     "ValidationError",
     "__version__",
     "error_codes",
+    "evaluate",
     "exception_class",
     "price_cart",
     "price_cart_json",
@@ -452,3 +456,174 @@ class Engine:
         return _result(
             self._native.transition_order(str(order_id), status, tracking_number), decimal
         )
+
+
+# Recommendations ---------------------------------------------------------------------------
+
+
+def _timestamp(value: Union[int, _dt.datetime]) -> int:
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            raise ValidationError(
+                f"datetime {value.isoformat()} has no time zone; Merx needs an aware datetime",
+                code="validation_failed",
+                status=422,
+            )
+        return int(value.timestamp())
+    return int(value)
+
+
+def _request(
+    k: int,
+    exclude_seen: bool,
+    allow: Optional[Iterable[str]],
+    deny: Iterable[str],
+    unavailable: Iterable[str],
+    explain: int,
+    fill_with_popular: bool,
+) -> str:
+    return _json.dumps(
+        {
+            "k": k,
+            "exclude_seen": exclude_seen,
+            "allow": None if allow is None else [str(i) for i in allow],
+            "deny": [str(i) for i in deny],
+            "unavailable": [str(i) for i in unavailable],
+            "explain": explain,
+            "fill_with_popular": fill_with_popular,
+        }
+    )
+
+
+class Recommender:
+    """Recommendations from implicit feedback: "recommended for you", "customers also bought",
+    "buy again" and popular items, with filters and explanations (``merx_core::recommend``).
+
+    Users and items are strings (store UUIDs or any ids). Results are lists of
+    ``{"item", "score", "source", "because": [{"item", "weight"}]}``; ``source`` is
+    ``collaborative``, ``buy_again`` or ``popular``. Every serving method takes the same
+    filters: ``k`` (list length), ``exclude_seen`` (leave out the user's own items), ``allow``
+    (only these), ``deny`` and ``unavailable`` (never these; pass inactive or out-of-stock
+    products), ``explain`` (contributing items per result) and ``fill_with_popular``.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _merx.Recommender) -> None:
+        self._native = native
+
+    @classmethod
+    def fit(
+        cls,
+        interactions: Iterable[Mapping[str, Any]],
+        *,
+        config: Optional[Mapping[str, Any]] = None,
+    ) -> "Recommender":
+        """Fits on interactions ``{"user", "item", "timestamp", "weight"?}`` (timestamp in
+        seconds or an aware datetime; weight defaults to 1). ``config`` is the core's
+        ``RecommenderConfig`` (``{"model": {"kind": "item_similarity" | "ease" | "als", ...},
+        "decay": {"half_life_seconds": ...}, "buy_again": ..., "popularity_decay": ...}``);
+        without it, SAR: Jaccard item similarity with a 30-day half-life."""
+        rows = [
+            {
+                "user": str(row["user"]),
+                "item": str(row["item"]),
+                "weight": float(row.get("weight", 1.0)),
+                "timestamp": _timestamp(row["timestamp"]),
+            }
+            for row in interactions
+        ]
+        text = None if config is None else _to_json(config)
+        return cls(_merx.Recommender.fit(_json.dumps(rows), text))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Recommender":
+        """A recommender saved with :meth:`to_json`."""
+        return cls(_merx.Recommender.from_json(text))
+
+    def to_json(self) -> str:
+        """The fitted model as JSON text, to save and serve later without refitting."""
+        return self._native.to_json()
+
+    @property
+    def config(self) -> JSON:
+        """The configuration it was fitted with."""
+        return _json.loads(self._native.config())
+
+    def recommend_for_user(
+        self,
+        user: str,
+        k: int = 10,
+        *,
+        exclude_seen: bool = True,
+        allow: Optional[Iterable[str]] = None,
+        deny: Iterable[str] = (),
+        unavailable: Iterable[str] = (),
+        explain: int = 0,
+        fill_with_popular: bool = True,
+    ) -> List[JSON]:
+        """"Recommended for you"; a user without history gets popular items."""
+        request = _request(k, exclude_seen, allow, deny, unavailable, explain, fill_with_popular)
+        return _json.loads(self._native.recommend_for_user(str(user), request))
+
+    def also_bought(
+        self,
+        items: Union[str, Iterable[str]],
+        k: int = 10,
+        *,
+        allow: Optional[Iterable[str]] = None,
+        deny: Iterable[str] = (),
+        unavailable: Iterable[str] = (),
+        explain: int = 0,
+        fill_with_popular: bool = True,
+    ) -> List[JSON]:
+        """"Customers who bought this also bought" for one item or a basket (never the query
+        items themselves)."""
+        query = [items] if isinstance(items, str) else [str(i) for i in items]
+        request = _request(k, True, allow, deny, unavailable, explain, fill_with_popular)
+        return _json.loads(self._native.also_bought(query, request))
+
+    def buy_again(
+        self,
+        user: str,
+        k: int = 10,
+        *,
+        allow: Optional[Iterable[str]] = None,
+        deny: Iterable[str] = (),
+        unavailable: Iterable[str] = (),
+    ) -> List[JSON]:
+        """"Buy again": the user's own past items by frequency and recency."""
+        request = _request(k, False, allow, deny, unavailable, 0, False)
+        return _json.loads(self._native.buy_again(str(user), request))
+
+    def popular(
+        self,
+        k: int = 10,
+        *,
+        allow: Optional[Iterable[str]] = None,
+        deny: Iterable[str] = (),
+        unavailable: Iterable[str] = (),
+    ) -> List[JSON]:
+        """The most popular (or trending) items passing the filters."""
+        request = _request(k, True, allow, deny, unavailable, 0, True)
+        return _json.loads(self._native.popular(request))
+
+
+def evaluate(
+    recommended: Mapping[str, Sequence[str]],
+    relevant: Mapping[str, Iterable[str]],
+    *,
+    k: int = 10,
+    catalog_size: int,
+) -> JSON:
+    """Offline ranking metrics at ``k`` of recommended lists (``{user: [item, ...]}``) against
+    held-out items (``{user: [item, ...]}``): ``{"k", "users", "precision", "recall", "ndcg",
+    "map", "map_at_k", "coverage"}``, averaged over users with held-out items."""
+    return _json.loads(
+        _merx.evaluate(
+            _json.dumps({str(u): [str(i) for i in items] for u, items in recommended.items()}),
+            _json.dumps({str(u): [str(i) for i in items] for u, items in relevant.items()}),
+            k,
+            catalog_size,
+        )
+    )
