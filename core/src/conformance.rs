@@ -25,7 +25,8 @@ use crate::catalog::{Category, Product, ProductStatus, Variant};
 use crate::clock::FixedClock;
 use crate::event::{EventPayload, NewEvent};
 use crate::ids::{
-    EventId, OrderId, OrderLineId, ProductId, ReviewId, TransactionId, UserId, VariantId,
+    CategoryId, EventId, OrderId, OrderLineId, ProductId, ReviewId, TransactionId, UserId,
+    VariantId,
 };
 use crate::money::{Currency, RoundingMode};
 use crate::order::{
@@ -38,6 +39,7 @@ use crate::payment::{
 };
 use crate::promotion::{Promotion, PromotionEffect, Target};
 use crate::review::{Review, ReviewStatus};
+use crate::search::{ProductSearch, ProductSort};
 use crate::shipping::ShippingMethod;
 use crate::store::{
     IdempotencyKey, IdempotencyRecord, OrderFilter, OrderUpdate, Page, PricingSettings,
@@ -98,6 +100,8 @@ macro_rules! conformance_tests {
             payment_transactions_round_trip,
             idempotency_keys_are_claimed_once,
             outbox_sequences_and_delivery_cursors,
+            search_matches_text_by_relevance,
+            search_filters_sorts_and_pages,
         );
     };
     (@store required $store:expr) => {
@@ -1720,4 +1724,271 @@ pub async fn outbox_sequences_and_delivery_cursors(store: Arc<dyn Store>, _spawn
         .await
         .unwrap();
     assert_eq!(pending, appended[3..].to_vec());
+}
+
+/// A small catalog for the search checks: categories Apparel > Shirts and Kitchen; products
+/// created one minute apart (tee oldest).
+async fn search_catalog(store: &Arc<dyn Store>) -> (Category, Category, Vec<Product>) {
+    let apparel = Category::new("Apparel");
+    let shirts = Category::child_of(apparel.id, "Shirts");
+    let kitchen = Category::new("Kitchen");
+    for c in [&apparel, &shirts, &kitchen] {
+        store.put_category(c.clone()).await.unwrap();
+    }
+    let make =
+        |name: &str, sku: &str, usd: Decimal, stock: Decimal, category: CategoryId, minute| {
+            let mut p = product(name, sku, stock, false);
+            p.variants[0].prices.insert(Currency::Usd, usd);
+            p.category_ids = vec![category];
+            p.created_at = at(minute);
+            p.updated_at = at(minute);
+            p
+        };
+    let mut tee = make(
+        "Organic cotton tee",
+        "TEE-ORG",
+        dec!(25.00),
+        dec!(5),
+        shirts.id,
+        1,
+    );
+    tee.description = "Soft jersey knit.".into();
+    tee.variants[0].prices.insert(Currency::Eur, dec!(23.00));
+    let linen = make(
+        "Linen shirt",
+        "SHIRT-LIN",
+        dec!(60.00),
+        dec!(0),
+        shirts.id,
+        2,
+    );
+    let mut mug = make(
+        "Ceramic mug",
+        "MUG-001",
+        dec!(12.00),
+        dec!(3),
+        kitchen.id,
+        3,
+    );
+    mug.description = "Wrapped in an organic cotton sleeve.".into();
+    let mut scarf = make("Wool scarf", "SCARF-W", dec!(35.00), dec!(0), apparel.id, 4);
+    scarf.variants[0].allow_backorder = true;
+    let mut draft = make(
+        "Secret cotton tee",
+        "TEE-SEC",
+        dec!(30.00),
+        dec!(9),
+        shirts.id,
+        5,
+    );
+    draft.status = ProductStatus::Draft;
+    let all = vec![tee, linen, mug, scarf, draft];
+    for p in &all {
+        store.put_product(p.clone()).await.unwrap();
+    }
+    (apparel, shirts, all)
+}
+
+fn names(page: &crate::search::ProductPage) -> Vec<&str> {
+    page.items.iter().map(|p| p.name.as_str()).collect()
+}
+
+/// Full text over name, description, category names and SKUs; every term must match (as a word
+/// prefix); name matches rank first; `status` filters.
+pub async fn search_matches_text_by_relevance(store: Arc<dyn Store>, _spawn: Spawn<'_>) {
+    search_catalog(&store).await;
+    let query = |text: &str| {
+        let mut q = ProductSearch::storefront(Currency::Usd);
+        q.text = Some(text.to_string());
+        q
+    };
+    let found = store.search_products(&query("cotton")).await.unwrap();
+    assert_eq!(
+        names(&found),
+        vec!["Organic cotton tee", "Ceramic mug"],
+        "name match ranks first"
+    );
+    assert_eq!(found.total, 2);
+    let found = store.search_products(&query("organic tee")).await.unwrap();
+    assert_eq!(
+        names(&found),
+        vec!["Organic cotton tee"],
+        "every term must match"
+    );
+    let found = store.search_products(&query("org")).await.unwrap();
+    assert_eq!(
+        names(&found),
+        vec!["Organic cotton tee", "Ceramic mug"],
+        "terms match word prefixes"
+    );
+    let found = store.search_products(&query("mug-001")).await.unwrap();
+    assert_eq!(names(&found), vec!["Ceramic mug"], "SKUs are searchable");
+    let found = store.search_products(&query("kitchen")).await.unwrap();
+    assert_eq!(
+        names(&found),
+        vec!["Ceramic mug"],
+        "category names are searchable"
+    );
+    let found = store.search_products(&query("jersey")).await.unwrap();
+    assert_eq!(
+        names(&found),
+        vec!["Organic cotton tee"],
+        "descriptions are searchable"
+    );
+    assert_eq!(
+        store.search_products(&query("velvet")).await.unwrap().total,
+        0
+    );
+    let mut any_status = query("cotton");
+    any_status.status = None;
+    let found = store.search_products(&any_status).await.unwrap();
+    assert_eq!(found.total, 3);
+    assert_eq!(
+        names(&found)[..2]
+            .iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>(),
+        ["Organic cotton tee", "Secret cotton tee"]
+            .into_iter()
+            .collect(),
+        "both name matches rank above the description match"
+    );
+    assert_eq!(
+        names(&found)[0],
+        "Secret cotton tee",
+        "newer first within a rank"
+    );
+}
+
+/// Category (with descendants), price range in a currency, stock, sorting, paging and totals.
+pub async fn search_filters_sorts_and_pages(store: Arc<dyn Store>, _spawn: Spawn<'_>) {
+    let (apparel, shirts, _) = search_catalog(&store).await;
+    let base = ProductSearch::storefront(Currency::Usd);
+    let run = |q: ProductSearch| {
+        let store = store.clone();
+        async move { store.search_products(&q).await.unwrap() }
+    };
+    let found = run(base.clone()).await;
+    assert_eq!(
+        names(&found),
+        vec![
+            "Wool scarf",
+            "Ceramic mug",
+            "Linen shirt",
+            "Organic cotton tee"
+        ],
+        "no text: newest first, drafts left out"
+    );
+    let found = run(ProductSearch {
+        category_id: Some(apparel.id),
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(
+        names(&found),
+        vec!["Wool scarf", "Linen shirt", "Organic cotton tee"]
+    );
+    let found = run(ProductSearch {
+        category_id: Some(shirts.id),
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(names(&found), vec!["Linen shirt", "Organic cotton tee"]);
+    let found = run(ProductSearch {
+        min_price: Some(dec!(20)),
+        max_price: Some(dec!(35.00)),
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(
+        names(&found),
+        vec!["Wool scarf", "Organic cotton tee"],
+        "bounds are inclusive"
+    );
+    let found = run(ProductSearch {
+        in_stock: Some(true),
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(
+        names(&found),
+        vec!["Wool scarf", "Ceramic mug", "Organic cotton tee"]
+    );
+    let found = run(ProductSearch {
+        in_stock: Some(false),
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(names(&found), vec!["Linen shirt"]);
+    let found = run(ProductSearch {
+        sort: ProductSort::PriceAsc,
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(
+        names(&found),
+        vec![
+            "Ceramic mug",
+            "Organic cotton tee",
+            "Wool scarf",
+            "Linen shirt"
+        ]
+    );
+    let found = run(ProductSearch {
+        sort: ProductSort::PriceDesc,
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(names(&found)[0], "Linen shirt");
+    let found = run(ProductSearch {
+        sort: ProductSort::NameAsc,
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(
+        names(&found),
+        vec![
+            "Ceramic mug",
+            "Linen shirt",
+            "Organic cotton tee",
+            "Wool scarf"
+        ]
+    );
+    let found = run(ProductSearch {
+        sort: ProductSort::NameDesc,
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(names(&found)[0], "Wool scarf");
+    let found = run(ProductSearch {
+        sort: ProductSort::PriceAsc,
+        page: Page {
+            offset: 1,
+            limit: 2,
+        },
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(found.total, 4, "the total counts every match before paging");
+    assert_eq!(names(&found), vec!["Organic cotton tee", "Wool scarf"]);
+    let eur = ProductSearch {
+        currency: Currency::Eur,
+        sort: ProductSort::PriceAsc,
+        ..base.clone()
+    };
+    let found = run(eur).await;
+    assert_eq!(
+        names(&found),
+        vec!["Organic cotton tee"],
+        "price sorts need a price in the currency"
+    );
+    let found = run(ProductSearch {
+        currency: Currency::Eur,
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(
+        found.total, 4,
+        "without price filter or sort the currency does not filter"
+    );
 }

@@ -29,6 +29,7 @@ pub mod payment;
 pub mod pricing;
 pub mod promotion;
 pub mod review;
+pub mod search;
 pub mod shipping;
 pub mod store;
 pub mod tax;

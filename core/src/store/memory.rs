@@ -16,8 +16,8 @@ use rust_decimal::Decimal;
 use super::{
     CartStore, CatalogStore, EventStore, IdempotencyKey, IdempotencyRecord, IdempotencyStore,
     InventoryStore, OrderFilter, OrderStore, OrderUpdate, Page, PaymentStore, PricingSettings,
-    ProductFilter, PromotionUsageStore, ReviewStore, SettingsStore, StockLevel, StorageError,
-    StorageResult, UserStore, CHECKOUT_SCOPE,
+    ProductFilter, PromotionUsageStore, ReviewStore, SearchStore, SettingsStore, StockLevel,
+    StorageError, StorageResult, UserStore, CHECKOUT_SCOPE,
 };
 use crate::cart::Cart;
 use crate::catalog::{Category, Product};
@@ -32,6 +32,7 @@ use crate::payment::PaymentTransaction;
 use crate::promotion::Promotion;
 use crate::promotion::{PromotionUsage, PromotionUsageMap};
 use crate::review::{Review, ReviewStatus};
+use crate::search::{search_in_memory, ProductPage, ProductSearch};
 use crate::shipping::ShippingMethod;
 use crate::user::{PasswordReset, User};
 
@@ -1033,5 +1034,19 @@ impl EventStore for MemoryStore {
         let cursor = state.cursors.entry(consumer.to_string()).or_insert(0);
         *cursor = (*cursor).max(sequence);
         Ok(*cursor)
+    }
+}
+
+#[cfg_attr(target_family = "wasm", async_trait(?Send))]
+#[cfg_attr(not(target_family = "wasm"), async_trait)]
+impl SearchStore for MemoryStore {
+    async fn search_products(&self, query: &ProductSearch) -> StorageResult<ProductPage> {
+        let state = self.state();
+        let categories: Vec<Category> = state.categories.values().cloned().collect();
+        Ok(search_in_memory(
+            state.products.values(),
+            &categories,
+            query,
+        ))
     }
 }

@@ -45,6 +45,7 @@ use crate::payment::PaymentTransaction;
 use crate::pricing::PricingRules;
 use crate::promotion::{Promotion, PromotionUsageMap};
 use crate::review::Review;
+use crate::search::{ProductPage, ProductSearch};
 use crate::shipping::ShippingMethod;
 use crate::tax::TaxSettings;
 use crate::user::{PasswordReset, User};
@@ -562,6 +563,15 @@ pub trait EventStore: MaybeSendSync {
     async fn advance_delivery_cursor(&self, consumer: &str, sequence: u64) -> StorageResult<u64>;
 }
 
+/// Full-text product search with filters, sorting and paging; see [`crate::search`] for the
+/// semantics every store must follow.
+#[cfg_attr(target_family = "wasm", async_trait(?Send))]
+#[cfg_attr(not(target_family = "wasm"), async_trait)]
+pub trait SearchStore: MaybeSendSync {
+    /// One page of products matching `query` (validated by the caller) and the total count.
+    async fn search_products(&self, query: &ProductSearch) -> StorageResult<ProductPage>;
+}
+
 /// `Send + Sync` on native targets, nothing on wasm32 where stores live on one thread.
 #[cfg(not(target_family = "wasm"))]
 pub trait MaybeSendSync: Send + Sync {}
@@ -586,6 +596,7 @@ pub trait Store:
     + PaymentStore
     + IdempotencyStore
     + EventStore
+    + SearchStore
     + fmt::Debug
 {
 }
@@ -602,6 +613,7 @@ impl<T> Store for T where
         + PaymentStore
         + IdempotencyStore
         + EventStore
+        + SearchStore
         + fmt::Debug
         + ?Sized
 {
