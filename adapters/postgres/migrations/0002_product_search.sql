@@ -1,30 +1,45 @@
--- Full-text product search.
+-- Full-text product search (the contract is `merx_core::search`).
 --
--- A product's search document spans its own row (name, description), its variants (SKUs) and
--- the categories it is filed under (names), so it cannot be a generated column: the store
--- refreshes it with `refresh_product_search` whenever one of those changes, in the same
--- transaction as the change. Weights rank a match in the name or a SKU (A) above one in a
--- category name (C) above one in the description (D).
+-- Words are what the core's `search_terms` calls terms: lowercase runs of letters and digits.
+-- `search_words` cuts text that way before the `simple` configuration (no stemming, no stop
+-- words) builds the vector, so a query term is a word prefix here exactly when it is one in the
+-- reference implementation.
+--
+-- A product's documents span its own row (name, description), its variants (SKUs) and the
+-- categories it is filed under (names), so they cannot be generated columns: the store calls
+-- `refresh_product_search` in the same transaction as any write that changes one of those.
+-- `name_document` (name and SKU words) decides the relevance rank; `search_document` (all four)
+-- decides whether a product matches, through its GIN index.
 
-ALTER TABLE products ADD COLUMN search_document tsvector NOT NULL DEFAULT ''::tsvector;
+CREATE FUNCTION search_words(body text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_tsvector('simple', regexp_replace(lower(body), '[^[:alnum:]]+', ' ', 'g'))
+$$;
+
+ALTER TABLE products
+    ADD COLUMN name_document tsvector NOT NULL DEFAULT ''::tsvector,
+    ADD COLUMN search_document tsvector NOT NULL DEFAULT ''::tsvector;
 CREATE INDEX products_search_idx ON products USING gin (search_document);
 
--- Exact and prefix SKU matches without a sequential scan.
-CREATE INDEX variants_sku_prefix_idx ON variants (lower(sku) text_pattern_ops);
-CREATE INDEX variant_prices_currency_idx ON variant_prices (currency, amount);
+-- Category filters walk the tree from a root; price filters and sorts read the lowest price in
+-- one currency.
+CREATE INDEX variant_prices_currency_idx ON variant_prices (currency, variant_id, amount);
 
 CREATE FUNCTION refresh_product_search(product_ids uuid[]) RETURNS void
 LANGUAGE sql AS $$
+    WITH parts AS (
+        SELECT p.id,
+            search_words(p.name) || search_words(coalesce((
+                SELECT string_agg(v.sku, ' ') FROM variants v WHERE v.product_id = p.id), ''))
+                AS name_words,
+            search_words(coalesce((
+                SELECT string_agg(c.name, ' ')
+                FROM product_categories pc JOIN categories c ON c.id = pc.category_id
+                WHERE pc.product_id = p.id), '')) || search_words(p.description)
+                AS other_words
+        FROM products p WHERE p.id = ANY(product_ids))
     UPDATE products p
-    SET search_document =
-        setweight(to_tsvector('english', p.name), 'A')
-        || setweight(to_tsvector('simple', coalesce((
-            SELECT string_agg(v.sku || ' ' || replace(replace(v.sku, '-', ' '), '_', ' '), ' ')
-            FROM variants v WHERE v.product_id = p.id), '')), 'A')
-        || setweight(to_tsvector('english', coalesce((
-            SELECT string_agg(c.name, ' ')
-            FROM product_categories pc JOIN categories c ON c.id = pc.category_id
-            WHERE pc.product_id = p.id), '')), 'C')
-        || setweight(to_tsvector('english', p.description), 'D')
-    WHERE p.id = ANY(product_ids);
+    SET name_document = parts.name_words,
+        search_document = parts.name_words || parts.other_words
+    FROM parts WHERE p.id = parts.id;
 $$;

@@ -28,6 +28,7 @@
 //!   appends, and [`EventStore::events_after`](merx_core::store::EventStore::events_after) takes
 //!   the exclusive one before reading: it waits for appends in flight, so everything below the
 //!   highest sequence it sees is final. Writers never wait for each other.
+//! - **Search** is PostgreSQL full text over maintained `tsvector`s (see [`search`]).
 
 #![warn(missing_docs)]
 
@@ -35,10 +36,11 @@ pub mod migrate;
 
 mod accounts;
 mod catalog;
-mod orders;
+pub mod orders;
 mod outbox;
 mod records;
 mod rows;
+pub mod search;
 mod settings;
 
 use std::str::FromStr;
