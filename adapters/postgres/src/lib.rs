@@ -32,6 +32,7 @@
 
 #![warn(missing_docs)]
 
+pub mod load;
 pub mod migrate;
 
 mod accounts;
