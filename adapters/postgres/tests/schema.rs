@@ -38,7 +38,12 @@ async fn insert_product(pool: &PgPool) -> Uuid {
     id
 }
 
-async fn insert_variant(pool: &PgPool, product: Uuid, stock: i32, backorder: bool) -> sqlx::Result<()> {
+async fn insert_variant(
+    pool: &PgPool,
+    product: Uuid,
+    stock: i32,
+    backorder: bool,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO variants (id, product_id, position, sku, title, options, tax_class, stock,
              allow_backorder, sale_unit)
@@ -65,10 +70,18 @@ async fn constraints_hold_for_sql_that_bypasses_the_store() {
     };
     let pool = store.pool();
     let product = insert_product(pool).await;
-    assert!(violates(insert_variant(pool, product, -1, false).await, "23514"), "stock >= 0");
-    insert_variant(pool, product, -1, true).await.expect("backorders may go negative");
     assert!(
-        violates(insert_variant(pool, Uuid::new_v4(), 1, false).await, "23503"),
+        violates(insert_variant(pool, product, -1, false).await, "23514"),
+        "stock >= 0"
+    );
+    insert_variant(pool, product, -1, true)
+        .await
+        .expect("backorders may go negative");
+    assert!(
+        violates(
+            insert_variant(pool, Uuid::new_v4(), 1, false).await,
+            "23503"
+        ),
         "a variant needs its product"
     );
 
@@ -82,7 +95,10 @@ async fn constraints_hold_for_sql_that_bypasses_the_store() {
     };
     user("ada@example.com").execute(pool).await.unwrap();
     assert!(
-        violates(user("ADA@example.com").execute(pool).await.map(|_| ()), "23505"),
+        violates(
+            user("ADA@example.com").execute(pool).await.map(|_| ()),
+            "23505"
+        ),
         "emails are unique case-insensitively"
     );
 
@@ -109,14 +125,20 @@ async fn constraints_hold_for_sql_that_bypasses_the_store() {
         .bind(Uuid::new_v4())
         .bind(product)
     };
-    assert!(violates(item(0).execute(pool).await.map(|_| ()), "23514"), "quantity > 0");
+    assert!(
+        violates(item(0).execute(pool).await.map(|_| ()), "23514"),
+        "quantity > 0"
+    );
     item(2).execute(pool).await.unwrap();
     let bad_status = sqlx::query("UPDATE orders SET status = 'lost' WHERE id = $1")
         .bind(order)
         .execute(pool)
         .await
         .map(|_| ());
-    assert!(violates(bad_status, "23514"), "order status is one of the five");
+    assert!(
+        violates(bad_status, "23514"),
+        "order status is one of the five"
+    );
 
     let floats: Vec<String> = sqlx::query_scalar(
         "SELECT table_name || '.' || column_name FROM information_schema.columns
@@ -158,8 +180,11 @@ fn missing_database_is_a_skip_locally_and_a_failure_in_ci() {
     });
     assert!(!ok && text.contains("is not set and CI=true"), "{text}");
     let (ok, text) = probe(|c| {
-        c.env(support::URL_VARIABLE, "postgres://postgres@127.0.0.1:1/test")
-            .env("CI", "true");
+        c.env(
+            support::URL_VARIABLE,
+            "postgres://postgres@127.0.0.1:1/test",
+        )
+        .env("CI", "true");
     });
     assert!(!ok && text.contains("cannot be used"), "{text}");
 }
