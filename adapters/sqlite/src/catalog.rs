@@ -1,7 +1,7 @@
 //! Categories, products with their variants and prices, and stock outside checkout.
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 
 use merx_core::catalog::{Category, Product, Variant};
@@ -26,7 +26,7 @@ const PRODUCT_COLUMNS: &str = "seq, id, name, slug, description, status, attribu
                                created_at, updated_at";
 
 /// Loads the product at `seq` (its integer key) with categories, variants and prices.
-pub(crate) fn load_product_by_seq(tx: &Transaction<'_>, seq: i64) -> StorageResult<Product> {
+pub(crate) fn load_product_by_seq(tx: &Connection, seq: i64) -> StorageResult<Product> {
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE seq = ?1");
     let mut stmt = tx.prepare_cached(&sql).map_err(backend)?;
     let product = stmt.query_row([seq], product_from_row).map_err(backend)?;
@@ -34,7 +34,7 @@ pub(crate) fn load_product_by_seq(tx: &Transaction<'_>, seq: i64) -> StorageResu
 }
 
 fn load_product_where(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     condition: &str,
     key: &str,
     entity: &'static str,
@@ -66,7 +66,7 @@ fn product_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
 }
 
 /// Fills in a product's categories and variants.
-fn complete_product(tx: &Transaction<'_>, mut product: Product) -> StorageResult<Product> {
+fn complete_product(tx: &Connection, mut product: Product) -> StorageResult<Product> {
     let id = product.id.to_string();
     let mut categories = tx
         .prepare_cached(
@@ -120,7 +120,7 @@ fn complete_product(tx: &Transaction<'_>, mut product: Product) -> StorageResult
 
 /// The stock level of a variant, `None` when it does not exist.
 pub(crate) fn stock_level(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     variant_id: VariantId,
 ) -> StorageResult<Option<StockLevel>> {
     let mut stmt = tx
@@ -144,7 +144,7 @@ pub(crate) fn stock_level(
 /// Adds `delta_micros` to a variant's stock (a release; never refused) and appends
 /// `InventoryUpdated`. `not_found` when the variant is gone.
 pub(crate) fn release_stock(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     variant_id: VariantId,
     quantity: Decimal,
     now: chrono::DateTime<chrono::Utc>,
@@ -186,7 +186,7 @@ fn stock_error(err: rusqlite::Error, variant_id: VariantId) -> StorageError {
     }
 }
 
-fn owner_of(tx: &Transaction<'_>, sql: &str, key: &str) -> StorageResult<Option<ProductId>> {
+fn owner_of(tx: &Connection, sql: &str, key: &str) -> StorageResult<Option<ProductId>> {
     tx.prepare_cached(sql)
         .map_err(backend)?
         .query_row([key], |r| get_id(r, 0))
@@ -194,7 +194,7 @@ fn owner_of(tx: &Transaction<'_>, sql: &str, key: &str) -> StorageResult<Option<
         .map_err(backend)
 }
 
-fn write_product(tx: &Transaction<'_>, product: &mut Product) -> StorageResult<()> {
+fn write_product(tx: &Connection, product: &mut Product) -> StorageResult<()> {
     let id = product.id.to_string();
     if let Some(owner) = owner_of(tx, "SELECT id FROM products WHERE slug = ?1", &product.slug)? {
         if owner != product.id {

@@ -1,7 +1,7 @@
 //! The outbox with its delivery cursors, idempotency keys and payment attempts.
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use merx_core::event::{NewEvent, OutboxEvent};
 use merx_core::ids::{EventId, OrderId, TransactionId};
@@ -17,7 +17,7 @@ use crate::codec::{
 use crate::{backend, is_unique_violation, SqliteStore};
 
 /// Appends one event in the caller's transaction; a taken id is `conflict`.
-pub(crate) fn append_event(tx: &Transaction<'_>, event: &NewEvent) -> StorageResult<OutboxEvent> {
+pub(crate) fn append_event(tx: &Connection, event: &NewEvent) -> StorageResult<OutboxEvent> {
     tx.prepare_cached(
         "INSERT INTO outbox (id, kind, payload, occurred_at) VALUES (?1, ?2, ?3, ?4)",
     )
@@ -42,7 +42,7 @@ pub(crate) fn append_event(tx: &Transaction<'_>, event: &NewEvent) -> StorageRes
 
 /// The idempotency record of `scope`/`key`.
 pub(crate) fn idempotency_record(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     scope: &str,
     key: &str,
 ) -> StorageResult<Option<IdempotencyRecord>> {
@@ -67,7 +67,7 @@ pub(crate) fn idempotency_record(
 
 /// Records a new idempotency key.
 pub(crate) fn insert_idempotency_record(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     record: &IdempotencyRecord,
 ) -> StorageResult<()> {
     tx.prepare_cached(

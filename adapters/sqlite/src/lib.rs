@@ -61,12 +61,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use merx_core::clock::{Clock, SystemClock};
 use merx_core::store::{StorageError, StorageResult};
 
-use crate::workers::Workers;
+use crate::workers::{Readers, Writer};
 
 /// What opening a store can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +133,18 @@ impl Location {
     }
 }
 
+/// When a commit reaches the disk (SQLite's `synchronous` setting, in WAL mode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    /// A commit is appended to the log without waiting for the disk; the log is synced at
+    /// checkpoints. Survives a process crash; a power cut may lose the last commits but never
+    /// consistency.
+    #[default]
+    Normal,
+    /// Every commit waits for the disk.
+    Full,
+}
+
 /// How a store is opened.
 #[derive(Clone, Debug)]
 pub struct SqliteOptions {
@@ -142,6 +154,8 @@ pub struct SqliteOptions {
     pub readers: usize,
     /// How long a statement waits for another process's lock before failing.
     pub busy_timeout: Duration,
+    /// When commits reach the disk.
+    pub synchronous: Synchronous,
 }
 
 impl Default for SqliteOptions {
@@ -150,6 +164,7 @@ impl Default for SqliteOptions {
             clock: Arc::new(SystemClock),
             readers: 4,
             busy_timeout: Duration::from_secs(5),
+            synchronous: Synchronous::Normal,
         }
     }
 }
@@ -163,9 +178,9 @@ pub struct SqliteStore {
 struct Inner {
     clock: Arc<dyn Clock>,
     location: Location,
-    writer: Workers,
+    writer: Writer,
     /// `None` in memory, where the writer's connection is the only one.
-    readers: Option<Workers>,
+    readers: Option<Readers>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -182,7 +197,10 @@ const STATEMENT_CACHE: usize = 128;
 fn configure(conn: &Connection, options: &SqliteOptions) -> rusqlite::Result<()> {
     conn.busy_timeout(options.busy_timeout)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    conn.execute_batch(match options.synchronous {
+        Synchronous::Normal => "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        Synchronous::Full => "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+    })?;
     Ok(())
 }
 
@@ -261,10 +279,8 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 clock: options.clock,
                 location,
-                writer: Workers::start("merx-sqlite-writer", vec![writer])?,
-                readers: readers
-                    .map(|conns| Workers::start("merx-sqlite-reader", conns))
-                    .transpose()?,
+                writer: Writer::start(writer)?,
+                readers: readers.map(Readers::start).transpose()?,
             }),
         })
     }
@@ -285,41 +301,36 @@ impl SqliteStore {
         self.inner.clock.now()
     }
 
-    /// Runs `work` in one immediate (write-locking) transaction on the writer thread; commits when
-    /// it returns `Ok`, rolls back otherwise.
+    /// Runs `work` atomically on the writer thread (in the next group commit); its changes are
+    /// kept when it returns `Ok` and rolled back otherwise.
     async fn write<T, F>(&self, work: F) -> StorageResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> StorageResult<T> + Send + 'static,
+        F: FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
     {
-        self.inner
-            .writer
-            .run(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(StorageError::backend)?;
-                let out = work(&tx)?;
-                tx.commit().map_err(StorageError::backend)?;
-                Ok(out)
-            })
-            .await
+        self.inner.writer.run(work).await
     }
 
-    /// Runs `work` in one read transaction (a consistent snapshot) on a reader thread.
+    /// Runs `work` in one read transaction (a consistent snapshot) on a reader thread, or on the
+    /// writer's connection in memory.
     async fn read<T, F>(&self, work: F) -> StorageResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> StorageResult<T> + Send + 'static,
+        F: FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
     {
-        let workers = self.inner.readers.as_ref().unwrap_or(&self.inner.writer);
-        workers
-            .run(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Deferred)
-                    .map_err(StorageError::backend)?;
-                work(&tx)
-            })
-            .await
+        match &self.inner.readers {
+            Some(readers) => {
+                readers
+                    .run(move |conn| {
+                        let tx = conn
+                            .transaction_with_behavior(TransactionBehavior::Deferred)
+                            .map_err(StorageError::backend)?;
+                        work(&tx)
+                    })
+                    .await
+            }
+            None => self.inner.writer.run(work).await,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 
 use merx_core::cart::Cart;
@@ -41,7 +41,7 @@ fn cart_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Cart> {
     })
 }
 
-fn cart_version(tx: &Transaction<'_>, id: CartId) -> StorageResult<Option<u64>> {
+fn cart_version(tx: &Connection, id: CartId) -> StorageResult<Option<u64>> {
     let version: Option<i64> = tx
         .prepare_cached("SELECT version FROM carts WHERE id = ?1")
         .map_err(backend)?
@@ -81,7 +81,7 @@ fn order_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
     })
 }
 
-fn order_lines(tx: &Transaction<'_>, order_id: &str) -> StorageResult<Vec<OrderLine>> {
+fn order_lines(tx: &Connection, order_id: &str) -> StorageResult<Vec<OrderLine>> {
     tx.prepare_cached(
         "SELECT id, product_id, variant_id, sku, name, quantity, unit_price, subtotal,
                 discount_total, tax_total, total
@@ -108,7 +108,7 @@ fn order_lines(tx: &Transaction<'_>, order_id: &str) -> StorageResult<Vec<OrderL
     .map_err(backend)
 }
 
-pub(crate) fn load_order(tx: &Transaction<'_>, id: OrderId) -> StorageResult<Option<Order>> {
+pub(crate) fn load_order(tx: &Connection, id: OrderId) -> StorageResult<Option<Order>> {
     let key = id.to_string();
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1");
     let order = tx
@@ -126,7 +126,7 @@ pub(crate) fn load_order(tx: &Transaction<'_>, id: OrderId) -> StorageResult<Opt
 }
 
 /// Writes an order's row and items; `replace` first removes the stored ones.
-fn write_order(tx: &Transaction<'_>, order: &Order, replace: bool) -> StorageResult<()> {
+fn write_order(tx: &Connection, order: &Order, replace: bool) -> StorageResult<()> {
     let id = order.id.to_string();
     if replace {
         for sql in [
@@ -207,11 +207,7 @@ fn write_order(tx: &Transaction<'_>, order: &Order, replace: bool) -> StorageRes
 
 /// Takes `quantity` from a variant's stock with one conditional UPDATE; `out_of_stock` or
 /// `not_found` when refused.
-fn reserve_stock(
-    tx: &Transaction<'_>,
-    variant_id: VariantId,
-    quantity: Decimal,
-) -> StorageResult<()> {
+fn reserve_stock(tx: &Connection, variant_id: VariantId, quantity: Decimal) -> StorageResult<()> {
     let wanted = stock_micros(quantity, &variant_id.to_string())?;
     let changed = tx
         .prepare_cached(
@@ -236,7 +232,7 @@ fn reserve_stock(
 
 /// Counts one redemption within `limit` with a conditional upsert; `false` when the limit is hit.
 fn count_total_use(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     promotion_id: PromotionId,
     limit: Option<u64>,
 ) -> StorageResult<bool> {
@@ -254,7 +250,7 @@ fn count_total_use(
 }
 
 fn count_customer_use(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     promotion_id: PromotionId,
     customer: UserId,
     limit: Option<u64>,
@@ -278,7 +274,7 @@ fn count_customer_use(
 
 /// Checkout's transaction body; see [`OrderStore::place_order`] for the steps.
 fn place_order(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     draft: OrderDraft,
     idempotency: Option<IdempotencyKey>,
     now: DateTime<Utc>,

@@ -16,7 +16,7 @@
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
-use rusqlite::{params_from_iter, OptionalExtension, Transaction};
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 use merx_core::ids::{CategoryId, ProductId};
 use merx_core::search::{search_terms, ProductPage, ProductSearch, ProductSort};
@@ -28,7 +28,7 @@ use crate::{backend, SqliteStore};
 
 /// Rewrites the search row of a product from its stored name, SKUs, description and categories.
 pub(crate) fn refresh_product_document(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     product_id: ProductId,
 ) -> StorageResult<()> {
     let id = product_id.to_string();
@@ -71,7 +71,7 @@ pub(crate) fn refresh_product_document(
 }
 
 /// Removes a product's search row.
-pub(crate) fn remove_product_document(tx: &Transaction<'_>, seq: i64) -> StorageResult<()> {
+pub(crate) fn remove_product_document(tx: &Connection, seq: i64) -> StorageResult<()> {
     tx.prepare_cached("DELETE FROM product_search WHERE rowid = ?1")
         .map_err(backend)?
         .execute([seq])
@@ -81,7 +81,7 @@ pub(crate) fn remove_product_document(tx: &Transaction<'_>, seq: i64) -> Storage
 
 /// Rewrites the search rows of every product filed under a category (after it changed).
 pub(crate) fn refresh_category_documents(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     category_id: CategoryId,
 ) -> StorageResult<()> {
     let products: Vec<ProductId> = tx
@@ -117,7 +117,7 @@ fn bind(args: &mut Vec<Value>, value: Value) -> String {
 }
 
 /// The matching products' keys in result order, and the total before paging.
-fn search(tx: &Transaction<'_>, query: &ProductSearch) -> StorageResult<(u64, Vec<i64>)> {
+fn search(tx: &Connection, query: &ProductSearch) -> StorageResult<(u64, Vec<i64>)> {
     let terms = query.text.as_deref().map(search_terms).unwrap_or_default();
     let mut args: Vec<Value> = Vec::new();
     let currency = bind(&mut args, Value::Text(wire(&query.currency)?));

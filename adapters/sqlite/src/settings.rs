@@ -1,7 +1,7 @@
 //! Promotions, pricing settings and shipping methods.
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use merx_core::ids::{PromotionId, ShippingMethodId};
 use merx_core::promotion::Promotion;
@@ -34,7 +34,7 @@ fn promotion_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Promotion> {
 }
 
 fn load_promotion_where(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     condition: &str,
     key: &str,
 ) -> StorageResult<Option<Promotion>> {
@@ -46,12 +46,7 @@ fn load_promotion_where(
         .map_err(backend)
 }
 
-fn delete_by_id(
-    tx: &Transaction<'_>,
-    sql: &str,
-    id: String,
-    entity: &'static str,
-) -> StorageResult<()> {
+fn delete_by_id(tx: &Connection, sql: &str, id: String, entity: &'static str) -> StorageResult<()> {
     let deleted = tx
         .prepare_cached(sql)
         .map_err(backend)?

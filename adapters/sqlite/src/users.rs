@@ -1,7 +1,7 @@
 //! Users with their roles, password resets, and reviews.
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use merx_core::event::{EventPayload, NewEvent};
 use merx_core::ids::{ProductId, ReviewId, UserId};
@@ -18,11 +18,7 @@ use crate::{backend, is_unique_violation, SqliteStore};
 const USER_COLUMNS: &str =
     "id, email, name, password_hash, status, created_at, updated_at, deleted_at";
 
-fn load_user_where(
-    tx: &Transaction<'_>,
-    condition: &str,
-    key: &str,
-) -> StorageResult<Option<User>> {
+fn load_user_where(tx: &Connection, condition: &str, key: &str) -> StorageResult<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}");
     let user = tx
         .prepare_cached(&sql)
@@ -55,7 +51,7 @@ fn load_user_where(
     .transpose()
 }
 
-fn email_owner(tx: &Transaction<'_>, email: &str) -> StorageResult<Option<UserId>> {
+fn email_owner(tx: &Connection, email: &str) -> StorageResult<Option<UserId>> {
     tx.prepare_cached("SELECT id FROM users WHERE email_lower = ?1")
         .map_err(backend)?
         .query_row([email.to_lowercase()], |r| get_id(r, 0))
@@ -71,7 +67,7 @@ fn email_taken(err: rusqlite::Error) -> StorageError {
     }
 }
 
-fn write_roles(tx: &Transaction<'_>, user: &User) -> StorageResult<()> {
+fn write_roles(tx: &Connection, user: &User) -> StorageResult<()> {
     let id = user.id.to_string();
     tx.prepare_cached("DELETE FROM user_roles WHERE user_id = ?1")
         .map_err(backend)?
@@ -287,7 +283,7 @@ fn review_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Review> {
     })
 }
 
-fn load_review(tx: &Transaction<'_>, id: ReviewId) -> StorageResult<Option<Review>> {
+fn load_review(tx: &Connection, id: ReviewId) -> StorageResult<Option<Review>> {
     let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?1");
     tx.prepare_cached(&sql)
         .map_err(backend)?
