@@ -19,27 +19,33 @@
 //! # Connections and concurrency
 //! rusqlite is synchronous, so statements never run on the async runtime: one writer thread owns
 //! the only writing connection, and (for a file) four reader threads own `query_only`
-//! connections. Callers send a job and await a oneshot reply. The database runs in WAL mode, so
-//! readers see the last committed state while the writer works, and no lock is held across
-//! requests: each store method is one transaction. Writes use `BEGIN IMMEDIATE` and a 5 s busy
-//! timeout, so another process writing the same file (a CLI, a migration) is waited for instead
-//! of failing half-way. An in-memory database is a single connection, so its reads also go to the
-//! writer thread.
+//! connections. Callers send a job and await a oneshot reply, so the store works under any async
+//! runtime. The database runs in WAL mode, so readers see the last committed state while the writer
+//! works, and no lock is held across requests: each store method is one atomic unit. The writer
+//! takes every job waiting in its queue and runs them in one `BEGIN IMMEDIATE` transaction, each
+//! in its own savepoint (a failing job rolls back alone), commits once, and only then replies
+//! (group commit). A 5 s busy timeout makes another process writing the same file (a CLI, a
+//! migration) wait instead of fail. An in-memory database is a single connection, so its reads
+//! also go to the writer thread.
 //!
-//! # Why this shape (measured, see `BENCHMARKS.md`, `cargo bench -p merx-sqlite --bench checkout`)
-//! On the 2-core build machine, one checkout (one line, one variant) takes about 40 µs inside
-//! SQLite with cached statements. Measured alternatives:
-//! - `synchronous=NORMAL` instead of `FULL`: in WAL mode a commit then appends to the log without
-//!   an fsync (durable against a process crash, which the crash test checks; a power cut may lose
-//!   the last commits, never consistency). `FULL` fsyncs every commit and is bounded by the disk.
-//! - One writer thread instead of a mutex-guarded connection used from `spawn_blocking`: SQLite
-//!   allows one writer at a time anyway; queueing in memory avoids `SQLITE_BUSY` retries and
-//!   parking dozens of blocking-pool threads on a lock.
-//! - `prepare_cached` everywhere (a cache of 128 statements): parsing dominates a short
-//!   statement's cost.
-//! - One transaction per checkout: the unit of atomicity the contract requires, and the largest
-//!   that does not couple unrelated callers' failures.
-//!
+//! # Why this shape (measured; figures and commands in `BENCHMARKS.md`)
+//! On the shared 2-core machine a checkout (two lines) costs about 150 to 200 µs of CPU on a WAL
+//! file and sustains 2,400 to 3,000 checkouts/s with 8 callers even under a load average of 9.
+//! - Group commit: under concurrency N checkouts share one commit, so hot pages (the variant rows,
+//!   the index leaves) go to the log once per group: CPU per checkout 350 µs → 205 µs at 8
+//!   callers. With one caller a group is one job and nothing changes.
+//! - `temp_store = MEMORY`: a savepoint needs a statement journal, which SQLite otherwise creates
+//!   and deletes as a temp file per transaction: 2,268 → 4,119 checkouts/s on tmpfs.
+//! - Checkpoints on the writer's schedule (every 250 ms, after the group's replies): SQLite's
+//!   automatic checkpoint runs inside the commit crossing 1,000 log pages and makes that caller,
+//!   and the queue behind it, wait for two fsyncs: 1,429 → 2,402 checkouts/s at 8 callers.
+//! - `synchronous = NORMAL` (in WAL: commits append to the log, fsync at checkpoints): durable
+//!   against a process crash, which `tests/crash_recovery.rs` checks by SIGKILL; a power cut may
+//!   lose the last commits, never consistency. `FULL` fsyncs every commit: 300 vs 1,197
+//!   checkouts/s with one caller. [`Synchronous::Full`] is there for those who want it.
+//! - `prepare_cached` for every statement (a cache of 128): parsing would otherwise dominate
+//!   these short statements.
+
 //! # Search
 //! [`SearchStore`](merx_core::store::SearchStore) runs on an FTS5 table (`product_search`) whose
 //! `name` column holds product names and SKUs and whose `body` column holds descriptions and

@@ -139,7 +139,7 @@ async fn checkout_stream(store: SqliteStore, stop: impl Fn(u64) -> bool + Send +
                 n += 1;
                 let first = ((task + n) % 3) as usize;
                 let mut picks = vec![(first, Decimal::from(1 + n % 3))];
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     picks.push(((first + 1) % 3, Decimal::ONE));
                 }
                 let d = draft(&product, &picks);
