@@ -321,6 +321,8 @@ impl ReviewStore for SqliteStore {
                             ReviewId::ENTITY,
                             "this user has already reviewed this product",
                         )
+                    } else if crate::is_check_violation(&e) {
+                        StorageError::conflict(ReviewId::ENTITY, "a rating is 1 to 5")
                     } else {
                         backend(e)
                     }

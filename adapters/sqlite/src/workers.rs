@@ -133,10 +133,9 @@ impl Writer {
 }
 
 fn commit_group(conn: &Connection, group: Vec<WriteJob>) {
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
+    if exec(conn, "BEGIN IMMEDIATE").is_err() {
         // No group transaction (another process holds the lock past the busy timeout): each job's
         // savepoint becomes its own transaction and commits (or fails) alone.
-        let _ = e;
         for job in group {
             job(conn)(Ok(()));
         }
