@@ -32,7 +32,7 @@ use merx_core::promotion::Promotion;
 use merx_core::search::ProductSearch;
 use merx_core::shipping::ShippingMethod;
 use merx_core::store::memory::MemoryStore;
-use merx_core::store::{OrderFilter, PricingSettings, Store};
+use merx_core::store::{OrderFilter, PricingSettings, StorageError, Store};
 use merx_core::{Currency, Error};
 use pyo3::prelude::*;
 use rust_decimal::Decimal;
@@ -121,25 +121,28 @@ fn json<T: Serialize>(value: &T) -> String {
 }
 
 impl Engine {
-    fn over(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> PyResult<Engine> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+    fn runtime() -> PyResult<Runtime> {
+        Ok(tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("merx-engine")
             .enable_all()
-            .build()?;
+            .build()?)
+    }
+
+    fn over(runtime: Runtime, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Engine {
         let payments = Arc::new(PaymentProcessor::new(
             store.clone(),
             Arc::new(NoPaymentProvider),
             Arc::new(TokioSleeper),
             clock.clone(),
         ));
-        Ok(Engine {
+        Engine {
             runtime,
             checkout: CheckoutService::new(store.clone(), clock.clone()),
             orders: OrderService::new(store.clone(), payments, clock.clone()),
             store,
             clock,
-        })
+        }
     }
 
     /// Runs `work` on the engine's runtime with the GIL released and returns its result as JSON.
@@ -209,7 +212,28 @@ impl Engine {
     #[staticmethod]
     fn in_memory() -> PyResult<Engine> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        Engine::over(Arc::new(MemoryStore::new(clock.clone())), clock)
+        let store = Arc::new(MemoryStore::new(clock.clone()));
+        Ok(Engine::over(Engine::runtime()?, store, clock))
+    }
+
+    /// An engine over the SQLite database at `url` (`sqlite:///path/to/merx.db`, or
+    /// `sqlite::memory:`), created and migrated when needed.
+    #[staticmethod]
+    fn open(py: Python<'_>, url: &str) -> PyResult<Engine> {
+        let runtime = Engine::runtime()?;
+        let opened = py.detach(|| runtime.block_on(merx_sqlite::SqliteStore::open(url)));
+        let store = opened.map_err(|err| {
+            let failure = match err {
+                merx_sqlite::Error::InvalidUrl(_) => Error::validation("url", err.to_string()),
+                other => StorageError::backend(other).into(),
+            };
+            Failure::Core(failure).into_py(py)
+        })?;
+        Ok(Engine::over(
+            runtime,
+            Arc::new(store),
+            Arc::new(SystemClock),
+        ))
     }
 
     /// Inserts or replaces a category; a missing slug is derived from the name.

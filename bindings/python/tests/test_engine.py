@@ -262,3 +262,29 @@ def test_threads_share_one_engine_without_overselling(engine, shop):
         t.join()
     assert (len(placed), len(refused)) == (5, 3)
     assert engine.stock_level(variant)["stock"] == "0"
+
+
+def test_sqlite_engine_persists_across_opens(tmp_path):
+    url = f"sqlite://{tmp_path / 'merx.db'}"
+    first = merx.Engine.open(url)
+    product = first.put_product(
+        {
+            "name": "Stoneware mug",
+            "status": "active",
+            "variants": [{"sku": "MUG-1", "prices": {"USD": "12.00"}, "stock": "3"}],
+        }
+    )
+    cart = first.create_cart("USD")
+    first.add_item(cart["id"], "MUG-1", quantity=2)
+    order = first.checkout(cart["id"])
+    del first
+    reopened = merx.Engine.open(url)
+    assert reopened.get_order(order["id"])["totals"]["total"] == "24.00"
+    assert reopened.stock_level(product["variants"][0]["id"])["stock"] == "1"
+    assert reopened.search_products("mug", currency="USD")["total"] == 1
+
+
+def test_open_refuses_a_url_that_is_not_sqlite():
+    with pytest.raises(merx.ValidationError) as caught:
+        merx.Engine.open("postgres://localhost/merx")
+    assert caught.value.code == "validation_failed"

@@ -12,7 +12,7 @@ Two ways in:
   become floats.
 * :class:`Recommender` fits recommendations on interactions and serves "for you", "also
   bought", "buy again" and popular lists; :func:`evaluate` scores them offline.
-* :class:`Engine` runs the commerce services over a store (:meth:`Engine.in_memory`): catalog,
+* :class:`Engine` runs the commerce services over a store (:meth:`Engine.in_memory`, or SQLite with :meth:`Engine.open`): catalog,
   stock, search, carts, coupons, pricing, checkout and orders, as plain synchronous methods that
   take and return dicts in the same contract.
 
@@ -208,7 +208,7 @@ class Engine:
     An engine may be shared by several threads; each call releases the GIL while the store
     works.
 
-    Create one with :meth:`in_memory`.
+    Create one with :meth:`in_memory` or :meth:`open`.
     """
 
     __slots__ = ("_native",)
@@ -220,6 +220,13 @@ class Engine:
     def in_memory(cls) -> "Engine":
         """An engine over a fresh in-memory store; nothing persists once it is dropped."""
         return cls(_merx.Engine.in_memory())
+
+    @classmethod
+    def open(cls, url: str) -> "Engine":
+        """An engine over the SQLite database at ``url`` (``"sqlite:///path/to/merx.db"``, or
+        ``"sqlite::memory:"``), created and migrated when needed. Several engines, and other
+        Merx shells, may share the file."""
+        return cls(_merx.Engine.open(url))
 
     # Catalog -----------------------------------------------------------------------------
 
