@@ -548,6 +548,99 @@ impl UserService {
     }
 }
 
+/// A change to an account: the owner may change the name; status and roles are for admins.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileUpdate {
+    /// New display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New status (admins only).
+    #[serde(default)]
+    pub status: Option<UserStatus>,
+    /// New roles (admins only).
+    #[serde(default)]
+    pub roles: Option<Vec<Role>>,
+}
+
+impl UserService {
+    /// The account `user_id` as `viewer` may see it: their own, or any for an admin.
+    pub async fn get_for(&self, viewer: &User, user_id: UserId) -> Result<User> {
+        if !crate::listing::can_view_user(viewer, user_id) {
+            return Err(Error::Forbidden {
+                action: "read other accounts".into(),
+            });
+        }
+        Ok(self.store.get_user(user_id).await?)
+    }
+
+    /// Applies a profile change by `actor` to `user_id`.
+    pub async fn update_profile(
+        &self,
+        actor: &User,
+        user_id: UserId,
+        update: ProfileUpdate,
+    ) -> Result<User> {
+        if !crate::listing::can_view_user(actor, user_id) {
+            return Err(Error::Forbidden {
+                action: "change other accounts".into(),
+            });
+        }
+        if update.status.is_some() || update.roles.is_some() {
+            actor.require_any_role(&[Role::Admin], "change account status or roles")?;
+        }
+        let name = match update.name {
+            Some(name) => {
+                let name = name.trim().to_string();
+                if name.chars().count() > 200 {
+                    return Err(Error::validation("name", "name is at most 200 characters"));
+                }
+                Some(name)
+            }
+            None => None,
+        };
+        let roles = update.roles.map(|mut roles| {
+            roles.sort();
+            roles.dedup();
+            roles
+        });
+        self.change(user_id, |u| {
+            if let Some(name) = name {
+                u.name = name;
+            }
+            if let Some(status) = update.status {
+                u.status = status;
+            }
+            if let Some(roles) = roles {
+                u.roles = roles;
+            }
+        })
+        .await
+    }
+
+    /// Issues a reset token for the account with `email`, if there is an active one, and appends
+    /// a `PasswordResetRequested` event carrying it to the outbox for the email notifier. Answers
+    /// the same whether or not the account exists, so callers cannot probe for emails.
+    pub async fn send_password_reset(&self, email: &str) -> Result<()> {
+        let Some(issued) = self.request_password_reset(email).await? else {
+            return Ok(());
+        };
+        let user = self.store.get_user(issued.user_id).await?;
+        self.store
+            .append_events(vec![crate::event::NewEvent::new(
+                crate::event::EventPayload::PasswordResetRequested {
+                    user_id: user.id,
+                    email: user.email,
+                    token: issued.token,
+                    expires_at: issued.expires_at,
+                },
+                self.clock.now(),
+            )])
+            .await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
