@@ -184,3 +184,38 @@ pub async fn list_orders(
     }
     paginate(all, request)
 }
+
+/// Whether `viewer` may see `product`: shoppers see active products only, admins every status.
+pub fn can_view_product(viewer: Option<&User>, product: &crate::catalog::Product) -> bool {
+    product.status == crate::catalog::ProductStatus::Active || viewer.is_some_and(is_admin)
+}
+
+/// The product status a catalog listing may show `viewer`: whatever an admin asks for (any when
+/// `None`), and always `active` for everyone else.
+pub fn listable_status(
+    viewer: Option<&User>,
+    requested: Option<crate::catalog::ProductStatus>,
+) -> Option<crate::catalog::ProductStatus> {
+    if viewer.is_some_and(is_admin) {
+        requested
+    } else {
+        Some(crate::catalog::ProductStatus::Active)
+    }
+}
+
+fn is_admin(user: &User) -> bool {
+    user.is_active() && user.has_role(Role::Admin)
+}
+
+/// Hidden reviews are shown only to moderators and admins; asking for them otherwise is refused.
+pub fn check_hidden_reviews_access(viewer: Option<&User>, include_hidden: bool) -> Result<()> {
+    if !include_hidden {
+        return Ok(());
+    }
+    match viewer {
+        Some(user) => user.require_any_role(&[Role::Moderator, Role::Admin], "see hidden reviews"),
+        None => Err(Error::Forbidden {
+            action: "see hidden reviews".into(),
+        }),
+    }
+}

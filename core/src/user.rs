@@ -492,6 +492,16 @@ impl UserService {
         self.change(user_id, |u| u.password_hash = hash).await
     }
 
+    /// Creates an active account with the admin and customer roles. For trusted callers only
+    /// (the CLI, demo data, first-run set-up); no HTTP route leads here.
+    pub async fn register_admin(&self, registration: Registration) -> Result<User> {
+        let user = self.register(registration).await?;
+        self.change(user.id, |u| {
+            u.roles = vec![Role::Admin, Role::Customer];
+        })
+        .await
+    }
+
     /// Issues a reset token for the account with `email`; `None` when there is no active account
     /// (the caller answers the same either way so accounts cannot be discovered).
     pub async fn request_password_reset(&self, email: &str) -> Result<Option<IssuedResetToken>> {
