@@ -16,6 +16,9 @@ use crate::ids::{CategoryId, ProductId, VariantId};
 use crate::store::{StockLevel, Store};
 use crate::user::{Role, User};
 
+/// Largest stock change one adjustment may make.
+pub const MAX_STOCK_ADJUSTMENT: i64 = 1_000_000_000;
+
 /// Products, categories and stock adjustments.
 #[derive(Clone, Debug)]
 pub struct CatalogService {
@@ -149,6 +152,13 @@ impl CatalogService {
         let variant = product.variant(variant_id)?;
         if delta.is_zero() {
             return Err(Error::validation("delta", "delta must not be zero"));
+        }
+        // Bounded so that stock arithmetic can never overflow in any store.
+        if delta.abs() > Decimal::from(MAX_STOCK_ADJUSTMENT) {
+            return Err(Error::validation(
+                "delta",
+                format!("one adjustment moves at most {MAX_STOCK_ADJUSTMENT} units"),
+            ));
         }
         if !variant.sale_unit.is_each() || delta.fract().is_zero() {
             return Ok(self.store.adjust_stock(variant_id, delta).await?);

@@ -492,6 +492,20 @@ impl UserService {
         self.change(user_id, |u| u.password_hash = hash).await
     }
 
+    /// Soft-deletes an account: one's own, or any as an admin. An admin cannot delete their own
+    /// account (another admin must), so a store cannot lose its last admin by a slip.
+    pub async fn close_account(&self, actor: &User, user_id: UserId) -> Result<User> {
+        if actor.id == user_id && actor.has_role(Role::Admin) {
+            return Err(self_lockout());
+        }
+        if !crate::listing::can_view_user(actor, user_id) {
+            return Err(Error::Forbidden {
+                action: "delete other accounts".into(),
+            });
+        }
+        self.delete(actor, user_id).await
+    }
+
     /// Creates an active account with the admin and customer roles. For trusted callers only
     /// (the CLI, demo data, first-run set-up); no HTTP route leads here.
     pub async fn register_admin(&self, registration: Registration) -> Result<User> {
@@ -558,6 +572,14 @@ impl UserService {
     }
 }
 
+fn self_lockout() -> Error {
+    Error::Conflict {
+        entity: UserId::ENTITY,
+        message: "an admin cannot disable, demote or delete their own account; ask another admin"
+            .into(),
+    }
+}
+
 /// A change to an account: the owner may change the name; status and roles are for admins.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -598,6 +620,14 @@ impl UserService {
         }
         if update.status.is_some() || update.roles.is_some() {
             actor.require_any_role(&[Role::Admin], "change account status or roles")?;
+        }
+        let demotes_self = update
+            .roles
+            .as_ref()
+            .is_some_and(|roles| !roles.contains(&Role::Admin));
+        let disables_self = update.status.is_some_and(|s| s != UserStatus::Active);
+        if actor.id == user_id && (demotes_self || disables_self) {
+            return Err(self_lockout());
         }
         let name = match update.name {
             Some(name) => {

@@ -6,6 +6,7 @@
 //! body is `payload_too_large` (413). The caller extractors read the bearer token and load the
 //! user, so handlers get a [`merx_core::user::User`] or a rejection, never a raw header.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -28,7 +29,55 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::trim)
+            .is_some_and(|mime| {
+                mime.eq_ignore_ascii_case("application/json")
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(AppError::new(
+                ErrorCode::MalformedRequest,
+                "expected a JSON body with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = match Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "the request body is too large",
+                ))
+            }
+            Err(_) => {
+                return Err(AppError::new(
+                    ErrorCode::MalformedRequest,
+                    "the body could not be read",
+                ))
+            }
+        };
+        // Every body of this API is an object. serde would also read a struct from a JSON array
+        // (`[null, null]`), which no client means.
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {}
+            Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+                return Err(AppError::new(
+                    ErrorCode::ValidationFailed,
+                    "the body must be a JSON object",
+                ))
+            }
+            _ => {
+                return Err(AppError::new(
+                    ErrorCode::MalformedRequest,
+                    "the body is not valid JSON",
+                ))
+            }
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }

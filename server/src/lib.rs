@@ -7,7 +7,7 @@
 //!
 //! Layers, outermost first: request id (`x-request-id`, generated when absent, echoed on every
 //! response), tracing span per request (carrying the id), metrics, CORS, per-client rate limit,
-//! body size limit, then the routes. Bare statuses that axum produces itself (unknown route,
+//! body size limit, panic catcher, then the routes. Bare statuses that axum produces itself (unknown route,
 //! wrong method, oversized body) are rewritten into the API's error format.
 #![warn(missing_docs)]
 
@@ -37,6 +37,7 @@ use merx_core::settings_service::SettingsService;
 use merx_core::store::Store;
 use merx_core::user::{PasswordHashing, UserService};
 use merx_core::Currency;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -310,6 +311,7 @@ pub fn app(state: AppState) -> Router {
         router = router.layer(cors);
     }
     router
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(axum::middleware::from_fn(
             middleware::error_format_for_bare_statuses,
         ))

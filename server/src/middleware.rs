@@ -186,6 +186,17 @@ pub fn request_span(request: &Request<Body>) -> tracing::Span {
     )
 }
 
+/// The answer when a handler panics: logged (inside the request span, so with the request id),
+/// answered as `internal` without the panic text.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let text = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    AppError::internal(&format!("handler panicked: {text}")).into_response()
+}
+
 /// The answer for a path no route matches.
 pub async fn not_found() -> AppError {
     AppError::new(ErrorCode::NotFound, "no such resource")

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi, RefOr};
 use utoipa::{Modify, PartialSchema, ToSchema};
@@ -38,6 +39,47 @@ pub struct PageDoc {
     pub limit: u32,
     /// The records of this page.
     pub data: Vec<serde_json::Value>,
+}
+
+/// Order statuses, for query parameters.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum OrderStatusDoc {
+    /// Placed, not yet worked on.
+    Pending,
+    /// Being prepared.
+    Processing,
+    /// Handed to the carrier.
+    Shipped,
+    /// Arrived.
+    Delivered,
+    /// Cancelled.
+    Cancelled,
+}
+
+/// Account statuses, for query parameters.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum UserStatusDoc {
+    /// May sign in.
+    Active,
+    /// Disabled or deleted.
+    Inactive,
+}
+
+/// Product statuses, for query parameters.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ProductStatusDoc {
+    /// Being prepared.
+    Draft,
+    /// On sale.
+    Active,
+    /// Withdrawn.
+    Archived,
 }
 
 /// The statuses added to every operation, with what they mean here.
@@ -78,6 +120,24 @@ fn error_response(description: &str) -> RefOr<Response> {
     )
 }
 
+/// Optional parameters are left out when absent, never sent as `null`; the generator marks
+/// `Option<T>` parameters nullable, which would tell clients that a literal `null` works.
+fn strip_null(schema: &mut Option<RefOr<Schema>>) {
+    if let Some(RefOr::T(Schema::Object(object))) = schema {
+        if let SchemaType::Array(types) = &object.schema_type {
+            let kept: Vec<Type> = types
+                .iter()
+                .filter(|t| **t != Type::Null)
+                .cloned()
+                .collect();
+            object.schema_type = match kept.as_slice() {
+                [single] => SchemaType::Type(single.clone()),
+                _ => SchemaType::Array(kept),
+            };
+        }
+    }
+}
+
 struct Finish;
 
 impl Modify for Finish {
@@ -107,6 +167,9 @@ impl Modify for Finish {
             .into_iter()
             .flatten()
             {
+                for param in op.parameters.iter_mut().flatten() {
+                    strip_null(&mut param.schema);
+                }
                 for (status, description) in ERROR_STATUSES {
                     op.responses
                         .responses

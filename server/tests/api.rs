@@ -1058,3 +1058,52 @@ async fn operations_endpoints_and_the_openapi_document() {
         "the bundle is embedded, not fetched"
     );
 }
+
+#[tokio::test]
+async fn admins_cannot_lock_themselves_out_and_bodies_must_be_objects() {
+    let h = harness().await;
+    let admin = h.admin().await;
+    let me = h.get("/v1/users/me", Some(&admin)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_error(
+        &h.put(
+            &format!("/v1/users/{me}"),
+            Some(&admin),
+            json!({"status": "inactive"}),
+        )
+        .await,
+        409,
+        "conflict",
+    );
+    assert_error(
+        &h.put(
+            &format!("/v1/users/{me}"),
+            Some(&admin),
+            json!({"roles": ["customer"]}),
+        )
+        .await,
+        409,
+        "conflict",
+    );
+    assert_error(
+        &h.delete(&format!("/v1/users/{me}"), Some(&admin)).await,
+        409,
+        "conflict",
+    );
+    assert_eq!(h.get("/v1/users/me", Some(&admin)).await.status, 200);
+
+    let array = h
+        .put(
+            &format!("/v1/users/{me}"),
+            Some(&admin),
+            json!([null, null]),
+        )
+        .await;
+    assert_error(&array, 422, "validation_failed");
+    let scalar = h.post("/v1/users/login", None, json!("admin")).await;
+    assert_error(&scalar, 422, "validation_failed");
+    let empty_sort = h.get("/v1/products?sort=&currency=", None).await;
+    assert_eq!(empty_sort.status, 200);
+}

@@ -53,10 +53,10 @@ pub struct ProductQuery {
     /// `relevance`, `newest`, `price,asc`, `price,desc`, `name,asc`, `name,desc`.
     pub sort: Option<String>,
     /// ISO-4217 currency of prices (default: the store's).
-    #[param(value_type = Option<String>)]
+    #[param(pattern = "^[A-Za-z]{3}$")]
     pub currency: Option<String>,
     /// `draft`, `active` or `archived` (admins; shoppers always see active products).
-    #[param(value_type = Option<String>)]
+    #[param(inline, value_type = Option<crate::openapi::ProductStatusDoc>)]
     pub status: Option<ProductStatus>,
     /// 1-based page (default 1).
     #[param(minimum = 1)]
@@ -81,8 +81,15 @@ async fn search(
     query: ProductQuery,
 ) -> ApiResult<Paged<Product>> {
     let request = PageRequest::new(query.page, query.limit)?;
-    let currency = match &query.currency {
-        Some(code) => Currency::from_code(code)?,
+    // An empty parameter (`currency=`) means the same as a missing one.
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let currency = match given(&query.currency) {
+        Some(code) => Currency::from_code(&code)?,
         None => state.config().default_currency,
     };
     let mut search = ProductSearch {
@@ -93,8 +100,8 @@ async fn search(
         max_price: query.max_price,
         in_stock: query.in_stock,
         status: listing::listable_status(viewer, query.status),
-        sort: match &query.sort {
-            Some(sort) => ProductSort::parse(sort)?,
+        sort: match given(&query.sort) {
+            Some(sort) => ProductSort::parse(&sort)?,
             None => ProductSort::Relevance,
         },
         page: request.to_page()?,

@@ -78,7 +78,7 @@ pub struct OrderListQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `pending`, `processing`, `shipped`, `delivered` or `cancelled`.
-    #[param(value_type = Option<String>)]
+    #[param(inline, value_type = Option<crate::openapi::OrderStatusDoc>)]
     pub status: Option<OrderStatus>,
     /// Only this customer's orders (admins; customers may name only themselves).
     #[param(value_type = Option<uuid::Uuid>)]

@@ -121,7 +121,7 @@ pub struct UserListQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `active` or `inactive`.
-    #[param(value_type = Option<String>)]
+    #[param(inline, value_type = Option<crate::openapi::UserStatusDoc>)]
     pub status: Option<UserStatus>,
 }
 
@@ -218,13 +218,7 @@ async fn delete_user(
     SignedIn(actor): SignedIn,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<StatusCode> {
-    if !listing::can_view_user(&actor, id) {
-        return Err(merx_core::Error::Forbidden {
-            action: "delete other accounts".into(),
-        }
-        .into());
-    }
-    state.users().delete(&actor, id).await?;
+    state.users().close_account(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
