@@ -1,0 +1,151 @@
+//! Merx pricing for the browser: the core's `price_cart`, compiled to WebAssembly.
+//!
+//! A storefront prices its cart locally with the very function the server uses, so the total a
+//! shopper sees before checkout is the total the server charges, to the minor unit. The bundle
+//! is a thin shell: it converts the JSON pricing contract (the same `PricingRequest` and
+//! `PricedCart` every Merx shell speaks, camelCase with decimals as strings) and maps errors; all
+//! rules live in `merx-core`.
+//!
+//! Errors are thrown as JavaScript `Error`s with a stable `code` (the core's error table, e.g.
+//! `invalid_quantity`, `validation_failed`, or `malformed_request` for input that is not a
+//! pricing request) and, when there is one, a `details` object.
+
+use chrono::{DateTime, Utc};
+use merx_core::pricing::{PricedCart, PricingRequest};
+use merx_core::{Error, ErrorCode};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A decimal amount or quantity, always as a string ("19.99", "0.375"). */
+export type Decimal = string;
+/** An ISO-4217 currency code ("USD", "JPY", "KWD"). */
+export type CurrencyCode = string;
+
+export interface CartLine {
+  id?: string; productId: string; variantId: string; sku: string; name: string;
+  unitPrice: Decimal; quantity: Decimal; taxClass?: string; weight?: Decimal | null;
+  categoryIds?: string[]; saleUnit?: { type: "each" } | { type: "measure"; unit: string; precision: number };
+}
+export interface Address {
+  name?: string; line1?: string; line2?: string | null; city?: string; region?: string | null;
+  postalCode?: string; country: string;
+}
+export interface Cart {
+  id?: string; customerId?: string | null; currency: CurrencyCode; lines?: CartLine[];
+  couponCodes?: string[]; shippingAddress?: Address | null; shippingMethodId?: string | null;
+  createdAt?: string; updatedAt?: string; version?: number;
+}
+/** Store rules: promotions, tax settings, shipping methods and the rounding mode. */
+export interface PricingRules {
+  promotions?: object[]; tax?: object; shippingMethods?: object[];
+  rounding?: "half_up" | "half_even" | "down";
+}
+export interface PricingRequest {
+  cart: Cart; rules?: PricingRules; now?: string | null;
+  usage?: Record<string, { total?: number; byCustomer?: number }>;
+}
+export interface Discount { promotionId: string; amount: Decimal }
+export interface TaxAmount { rateId: string; amount: Decimal }
+export interface PricedLine {
+  lineId: string; productId: string; variantId: string; quantity: Decimal; unitPrice: Decimal;
+  subtotal: Decimal; discounts: Discount[]; discountTotal: Decimal; taxes: TaxAmount[];
+  taxTotal: Decimal; total: Decimal;
+}
+export interface PricedShipping {
+  methodId: string; name: string; amount: Decimal; discounts: Discount[]; discountTotal: Decimal;
+  taxes: TaxAmount[]; taxTotal: Decimal; total: Decimal;
+}
+export interface PricedCart {
+  cartId: string; cartVersion: number; currency: CurrencyCode; pricesIncludeTax: boolean;
+  lines: PricedLine[]; shipping: PricedShipping | null;
+  shippingOptions: { methodId: string; name: string; amount: Decimal }[];
+  appliedPromotions: { promotionId: string; name: string; couponCode: string | null; amount: Decimal;
+    lineIds: string[]; freeShipping: boolean }[];
+  rejectedCoupons: { code: string; reason: string; message: string }[];
+  taxLines: { rateId: string; name: string; percent: Decimal; taxableAmount: Decimal; amount: Decimal }[];
+  notices: { code: string; message: string }[];
+  totals: { subtotal: Decimal; discountTotal: Decimal; shippingTotal: Decimal; taxTotal: Decimal;
+    total: Decimal; itemCount: Decimal };
+}
+/** What every function here throws. */
+export interface MerxError extends Error { code: string; details?: unknown }
+"#;
+
+/// A JavaScript `Error` carrying the stable `code` (and `details`) of a core error.
+fn js_error(code: ErrorCode, message: &str, details: Option<serde_json::Value>) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("MerxError");
+    let object: &JsValue = error.as_ref();
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(object, &"code".into(), &code.as_str().into());
+    if let Some(details) = details.and_then(|d| to_js(&d).ok()) {
+        let _ = js_sys::Reflect::set(object, &"details".into(), &details);
+    }
+    error.into()
+}
+
+fn core_error(err: &Error) -> JsValue {
+    js_error(err.code(), &err.to_string(), err.details())
+}
+
+fn malformed(message: String) -> JsValue {
+    js_error(ErrorCode::MalformedRequest, &message, None)
+}
+
+/// Plain JS objects (not `Map`s) for JSON-shaped data, as a storefront expects.
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+}
+
+/// The instant a request without `now` is priced at: the browser's clock.
+fn now() -> DateTime<Utc> {
+    let millis = js_sys::Date::now() as i64;
+    DateTime::from_timestamp_millis(millis).unwrap_or_default()
+}
+
+fn price(request: &PricingRequest) -> Result<PricedCart, JsValue> {
+    request.price(now()).map_err(|e| core_error(&e))
+}
+
+/// Prices a cart: takes a `PricingRequest` object and returns the `PricedCart` object.
+#[wasm_bindgen(js_name = priceCart, unchecked_return_type = "PricedCart")]
+pub fn price_cart(
+    #[wasm_bindgen(unchecked_param_type = "PricingRequest")] request: JsValue,
+) -> Result<JsValue, JsValue> {
+    let request: PricingRequest = serde_wasm_bindgen::from_value(request)
+        .map_err(|e| malformed(format!("not a pricing request: {e}")))?;
+    let priced = price(&request)?;
+    to_js(&priced).map_err(|e| malformed(e.to_string()))
+}
+
+/// Prices a cart given as JSON text and returns the priced cart as JSON text (byte-for-byte the
+/// same JSON as the server and the `merx-price` command produce for the same request).
+#[wasm_bindgen(js_name = priceCartJson)]
+pub fn price_cart_json(request: &str) -> Result<String, JsValue> {
+    let request: PricingRequest = serde_json::from_str(request)
+        .map_err(|e| malformed(format!("not a pricing request: {e}")))?;
+    let priced = price(&request)?;
+    serde_json::to_string(&priced).map_err(|e| malformed(e.to_string()))
+}
+
+/// The core's error table: `[{code, status, description}]`, for mapping errors in the UI.
+#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "{ code: string; status: number; description: string }[]")]
+pub fn error_codes() -> JsValue {
+    #[derive(Serialize)]
+    struct Entry {
+        code: &'static str,
+        status: u16,
+        description: &'static str,
+    }
+    let entries: Vec<Entry> = ErrorCode::ALL
+        .iter()
+        .map(|c| Entry {
+            code: c.as_str(),
+            status: c.http_status(),
+            description: c.description(),
+        })
+        .collect();
+    to_js(&entries).unwrap_or(JsValue::NULL)
+}

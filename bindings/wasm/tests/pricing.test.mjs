@@ -1,0 +1,63 @@
+// Node tests of the WASM bundle: the browser prices a cart exactly as the server does.
+//
+// Run by scripts/test after `wasm-bindgen --target nodejs`:
+//   node --test bindings/wasm/tests/
+// MERX_WASM_PKG points at the generated package; MERX_NATIVE_PRICED at the native `merx-price`
+// output for examples/pricing/request.json.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "../../..");
+const pkg = process.env.MERX_WASM_PKG ?? path.join(root, "target/wasm-pkg/nodejs/merx_wasm.js");
+const merx = createRequire(import.meta.url)(pkg);
+const requestText = readFileSync(path.join(root, "examples/pricing/request.json"), "utf8");
+const request = JSON.parse(requestText);
+
+test("the wasm total equals the native total, field for field", () => {
+  const nativeFile = process.env.MERX_NATIVE_PRICED ?? path.join(root, "target/native-priced.json");
+  const native = JSON.parse(readFileSync(nativeFile, "utf8"));
+  assert.deepEqual(merx.priceCart(request), native);
+  assert.deepEqual(JSON.parse(merx.priceCartJson(requestText)), native);
+});
+
+test("amounts come back as exact decimal strings", () => {
+  const priced = merx.priceCart(request);
+  assert.equal(typeof priced.totals.total, "string");
+  const sum = priced.lines.reduce((acc, l) => acc + Math.round(Number(l.total) * 100), 0) +
+    Math.round(Number(priced.shipping.total) * 100);
+  assert.equal(sum, Math.round(Number(priced.totals.total) * 100));
+});
+
+test("a zero-decimal currency prices without fractions", () => {
+  const yen = structuredClone(request);
+  yen.cart.currency = "JPY";
+  yen.rules = {};
+  yen.cart.shippingMethodId = null;
+  yen.cart.couponCodes = [];
+  for (const line of yen.cart.lines) line.unitPrice = "1078";
+  const priced = merx.priceCart(yen);
+  assert.equal(priced.totals.subtotal, "6468");
+  assert.equal(priced.totals.total, "6468");
+});
+
+test("bad input throws an Error with a stable code", () => {
+  const negative = structuredClone(request);
+  negative.cart.lines[0].quantity = "-1";
+  assert.throws(() => merx.priceCart(negative), (e) => e instanceof Error && e.code === "invalid_quantity");
+  assert.throws(() => merx.priceCart({ cart: { currency: "XYZ" } }),
+    (e) => e.code === "malformed_request" && /currency/.test(e.message));
+  assert.throws(() => merx.priceCartJson("{"), (e) => e.code === "malformed_request");
+  const rejected = structuredClone(request);
+  rejected.cart.couponCodes = ["NOPE"];
+  const priced = merx.priceCart(rejected);
+  assert.deepEqual(priced.rejectedCoupons.map((r) => [r.code, r.reason]), [["NOPE", "not_found"]]);
+});
+
+test("the error table is exported", () => {
+  const codes = merx.errorCodes();
+  const outOfStock = codes.find((c) => c.code === "out_of_stock");
+  assert.equal(outOfStock.status, 409);
+});
