@@ -40,8 +40,14 @@ token=$(curl -fsS -X POST "$base/v1/users/login" -H 'content-type: application/j
     python3 -c 'import json, sys; print(json.load(sys.stdin)["accessToken"])')
 
 # As the admin, so every operation gets past authentication and its body is really exercised.
+# Every check runs except positive_data_acceptance ("a schema-valid request must get 2xx"): the
+# document describes the core's wire types (products, promotions, addresses...) as JSON objects
+# rather than field by field, and business rules the schema cannot express (password policy,
+# email syntax, an unknown coupon, an empty cart, a state machine) answer schema-valid input with
+# 409 or 422 on purpose. Everything else is checked, negative_data_rejection included.
 "$venv/bin/schemathesis" run "$base/v1/openapi.json" \
     --checks all \
+    --exclude-checks positive_data_acceptance \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" \
     --header "Authorization: Bearer $token" \
     --seed 20261126 \
