@@ -39,6 +39,8 @@ token=$(curl -fsS -X POST "$base/v1/users/login" -H 'content-type: application/j
     -d "{\"email\": \"$admin_email\", \"password\": \"$admin_password\"}" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["accessToken"])')
 
+# One worker: with two, Hypothesis's source inspection on this Python (3.11) can hit a CPython
+# `ast` race ("AST constructor recursion depth mismatch") that aborts the run.
 # As the admin, so every operation gets past authentication and its body is really exercised.
 # Every check runs except positive_data_acceptance ("a schema-valid request must get 2xx"): the
 # document describes the core's wire types (products, promotions, addresses...) as JSON objects
@@ -51,5 +53,5 @@ token=$(curl -fsS -X POST "$base/v1/users/login" -H 'content-type: application/j
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" \
     --header "Authorization: Bearer $token" \
     --seed 20261126 \
-    --workers 2 \
+    --workers 1 \
     --no-color 2>&1 | tee target/schemathesis.log

@@ -53,7 +53,7 @@ pub struct ProductQuery {
     /// `relevance`, `newest`, `price,asc`, `price,desc`, `name,asc`, `name,desc`.
     pub sort: Option<String>,
     /// ISO-4217 currency of prices (default: the store's).
-    #[param(pattern = "^[A-Za-z]{3}$")]
+    #[param(pattern = "^([A-Za-z]{3})?$")]
     pub currency: Option<String>,
     /// `draft`, `active` or `archived` (admins; shoppers always see active products).
     #[param(inline, value_type = Option<crate::openapi::ProductStatusDoc>)]
