@@ -31,6 +31,7 @@ pub mod order;
 pub mod payment;
 pub mod pricing;
 pub mod promotion;
+pub mod recommend;
 pub mod review;
 pub mod search;
 pub mod settings_service;

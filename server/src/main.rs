@@ -25,7 +25,7 @@ struct Args {
     /// Address to listen on.
     #[arg(long, env = "MERX_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Store URL: `memory:` (sqlite:// and postgres:// once their adapters land).
+    /// Store URL: `memory:` or `postgres://user@host/db` (sqlite:// once its adapter lands).
     #[arg(long, env = "MERX_DATABASE_URL", default_value = "memory:")]
     database_url: String,
     /// Load the demo shop (30 products, promotions, tax, shipping, an admin account).

@@ -1,0 +1,328 @@
+//! Users and password resets ([`UserStore`]) and reviews ([`ReviewStore`]).
+
+use async_trait::async_trait;
+use merx_core::event::{EventPayload, NewEvent};
+use merx_core::ids::{ProductId, ReviewId, UserId};
+use merx_core::review::{Review, ReviewStatus};
+use merx_core::store::{Page, ReviewStore, StorageError, StorageResult, UserStore};
+use merx_core::user::{PasswordReset, Role, User};
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+
+use crate::outbox::append_events;
+use crate::rows::{
+    backend, enum_text, foreign_key_violation, limit_offset, text_enum, unique_violation,
+};
+use crate::settings::delete_by_id;
+use crate::PgStore;
+
+const USER_COLUMNS: &str =
+    "id, email, name, password_hash, roles, status, created_at, updated_at, deleted_at";
+const REVIEW_COLUMNS: &str = "id, product_id, user_id, rating, title, body, verified_purchase,
+    status, moderated_by, created_at, updated_at";
+
+fn user(row: PgRow) -> StorageResult<User> {
+    Ok(User {
+        id: UserId(row.get("id")),
+        email: row.get("email"),
+        name: row.get("name"),
+        password_hash: row.get("password_hash"),
+        roles: row
+            .get::<Vec<String>, _>("roles")
+            .into_iter()
+            .map(text_enum::<Role>)
+            .collect::<StorageResult<_>>()?,
+        status: text_enum(row.get("status"))?,
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+        deleted_at: row.get("deleted_at"),
+    })
+}
+
+fn roles(user: &User) -> StorageResult<Vec<String>> {
+    user.roles.iter().map(enum_text).collect()
+}
+
+/// A unique violation on `users` as the core's conflict.
+fn user_conflict(err: sqlx::Error, user: &User) -> StorageError {
+    match unique_violation(&err).as_deref() {
+        Some("users_pkey") => {
+            StorageError::conflict(UserId::ENTITY, format!("user `{}` exists", user.id))
+        }
+        Some(_) => StorageError::conflict(UserId::ENTITY, "email is taken"),
+        None => backend(err),
+    }
+}
+
+fn review(row: PgRow) -> StorageResult<Review> {
+    Ok(Review {
+        id: ReviewId(row.get("id")),
+        product_id: ProductId(row.get("product_id")),
+        user_id: UserId(row.get("user_id")),
+        rating: u8::try_from(row.get::<i16, _>("rating")).map_err(StorageError::backend)?,
+        title: row.get("title"),
+        body: row.get("body"),
+        verified_purchase: row.get("verified_purchase"),
+        status: text_enum(row.get("status"))?,
+        moderated_by: row.get::<Option<uuid::Uuid>, _>("moderated_by").map(UserId),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+    })
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn create_user(&self, user: User) -> StorageResult<User> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, roles, status, created_at,
+                 updated_at, deleted_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(user.id.0)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(roles(&user)?)
+        .bind(enum_text(&user.status)?)
+        .bind(user.created_at)
+        .bind(user.updated_at)
+        .bind(user.deleted_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| user_conflict(e, &user))?;
+        append_events(
+            &mut tx,
+            vec![NewEvent::new(
+                EventPayload::UserRegistered {
+                    user_id: user.id,
+                    email: user.email.clone(),
+                },
+                now,
+            )],
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(user)
+    }
+
+    async fn get_user(&self, id: UserId) -> StorageResult<User> {
+        sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .map(user)
+            .unwrap_or_else(|| Err(StorageError::not_found(UserId::ENTITY, id)))
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> StorageResult<User> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1)"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .map(user)
+        .unwrap_or_else(|| Err(StorageError::not_found(UserId::ENTITY, email)))
+    }
+
+    async fn update_user(&self, user: User) -> StorageResult<User> {
+        let updated = sqlx::query(
+            "UPDATE users SET email = $2, name = $3, password_hash = $4, roles = $5, status = $6,
+                 created_at = $7, updated_at = $8, deleted_at = $9
+             WHERE id = $1",
+        )
+        .bind(user.id.0)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(roles(&user)?)
+        .bind(enum_text(&user.status)?)
+        .bind(user.created_at)
+        .bind(user.updated_at)
+        .bind(user.deleted_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| user_conflict(e, &user))?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StorageError::not_found(UserId::ENTITY, user.id));
+        }
+        Ok(user)
+    }
+
+    async fn list_users(&self, page: Page) -> StorageResult<Vec<User>> {
+        let (limit, offset) = limit_offset(page);
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2"
+        ))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(user)
+        .collect()
+    }
+
+    async fn put_password_reset(&self, reset: PasswordReset) -> StorageResult<()> {
+        sqlx::query(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (token_hash) DO UPDATE SET user_id = excluded.user_id,
+                 created_at = excluded.created_at, expires_at = excluded.expires_at",
+        )
+        .bind(&reset.token_hash)
+        .bind(reset.user_id.0)
+        .bind(reset.created_at)
+        .bind(reset.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match foreign_key_violation(&e) {
+            Some(_) => StorageError::not_found(UserId::ENTITY, reset.user_id),
+            None => backend(e),
+        })?;
+        Ok(())
+    }
+
+    async fn take_password_reset(&self, token_hash: &str) -> StorageResult<PasswordReset> {
+        let row = sqlx::query(
+            "DELETE FROM password_resets WHERE token_hash = $1
+             RETURNING token_hash, user_id, created_at, expires_at",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .ok_or_else(|| StorageError::not_found("password reset", "token"))?;
+        Ok(PasswordReset {
+            token_hash: row.get("token_hash"),
+            user_id: UserId(row.get("user_id")),
+            created_at: row.get("created_at"),
+            expires_at: row.get("expires_at"),
+        })
+    }
+
+    async fn delete_password_resets(&self, user_id: UserId) -> StorageResult<()> {
+        sqlx::query("DELETE FROM password_resets WHERE user_id = $1")
+            .bind(user_id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ReviewStore for PgStore {
+    async fn create_review(&self, review: Review) -> StorageResult<Review> {
+        sqlx::query(
+            "INSERT INTO reviews (id, product_id, user_id, rating, title, body, verified_purchase,
+                 status, moderated_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(review.id.0)
+        .bind(review.product_id.0)
+        .bind(review.user_id.0)
+        .bind(i16::from(review.rating))
+        .bind(&review.title)
+        .bind(&review.body)
+        .bind(review.verified_purchase)
+        .bind(enum_text(&review.status)?)
+        .bind(review.moderated_by.map(|u| u.0))
+        .bind(review.created_at)
+        .bind(review.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match unique_violation(&e) {
+            Some(_) => StorageError::conflict(
+                ReviewId::ENTITY,
+                "this user has already reviewed this product",
+            ),
+            None => backend(e),
+        })?;
+        Ok(review)
+    }
+
+    async fn get_review(&self, id: ReviewId) -> StorageResult<Review> {
+        sqlx::query(&format!(
+            "SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .map(review)
+        .unwrap_or_else(|| Err(StorageError::not_found(ReviewId::ENTITY, id)))
+    }
+
+    async fn update_review(&self, review: Review) -> StorageResult<Review> {
+        let updated = sqlx::query(
+            "UPDATE reviews SET rating = $4, title = $5, body = $6, verified_purchase = $7,
+                 status = $8, moderated_by = $9, created_at = $10, updated_at = $11
+             WHERE id = $1 AND user_id = $2 AND product_id = $3",
+        )
+        .bind(review.id.0)
+        .bind(review.user_id.0)
+        .bind(review.product_id.0)
+        .bind(i16::from(review.rating))
+        .bind(&review.title)
+        .bind(&review.body)
+        .bind(review.verified_purchase)
+        .bind(enum_text(&review.status)?)
+        .bind(review.moderated_by.map(|u| u.0))
+        .bind(review.created_at)
+        .bind(review.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if updated == 1 {
+            return Ok(review);
+        }
+        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM reviews WHERE id = $1")
+            .bind(review.id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        match exists {
+            Some(_) => Err(StorageError::conflict(
+                ReviewId::ENTITY,
+                "a review cannot change author or product",
+            )),
+            None => Err(StorageError::not_found(ReviewId::ENTITY, review.id)),
+        }
+    }
+
+    async fn list_reviews(
+        &self,
+        product_id: ProductId,
+        include_hidden: bool,
+    ) -> StorageResult<Vec<Review>> {
+        sqlx::query(&format!(
+            "SELECT {REVIEW_COLUMNS} FROM reviews
+             WHERE product_id = $1 AND ($2 OR status = $3)
+             ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(product_id.0)
+        .bind(include_hidden)
+        .bind(ReviewStatus::Visible.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(review)
+        .collect()
+    }
+
+    async fn delete_review(&self, id: ReviewId) -> StorageResult<()> {
+        delete_by_id(self, "DELETE FROM reviews WHERE id = $1", id.0, || {
+            StorageError::not_found(ReviewId::ENTITY, id)
+        })
+        .await
+    }
+}

@@ -1,0 +1,296 @@
+//! Promotions, pricing settings and shipping methods ([`SettingsStore`]), and carts
+//! ([`CartStore`]).
+
+use async_trait::async_trait;
+use merx_core::cart::Cart;
+use merx_core::ids::{CartId, PromotionId, ShippingMethodId, UserId};
+use merx_core::promotion::Promotion;
+use merx_core::shipping::ShippingMethod;
+use merx_core::store::{CartStore, PricingSettings, SettingsStore, StorageError, StorageResult};
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+
+use crate::rows::{backend, from_json, to_i64, to_json, to_u64, unique_violation};
+use crate::PgStore;
+
+const PROMOTION_COLUMNS: &str = "id, name, description, coupon_code, active, effect, conditions,
+    usage_limit, per_customer_limit, priority, exclusive";
+
+fn promotion(row: PgRow) -> StorageResult<Promotion> {
+    let limit = |column: &str| -> StorageResult<Option<u64>> {
+        row.get::<Option<i64>, _>(column).map(to_u64).transpose()
+    };
+    Ok(Promotion {
+        id: PromotionId(row.get("id")),
+        name: row.get("name"),
+        description: row.get("description"),
+        coupon_code: row.get("coupon_code"),
+        active: row.get("active"),
+        effect: from_json(row.get("effect"))?,
+        conditions: from_json(row.get("conditions"))?,
+        usage_limit: limit("usage_limit")?,
+        per_customer_limit: limit("per_customer_limit")?,
+        priority: row.get("priority"),
+        exclusive: row.get("exclusive"),
+    })
+}
+
+fn cart(row: PgRow) -> StorageResult<Cart> {
+    from_json(row.get("cart"))
+}
+
+#[async_trait]
+impl SettingsStore for PgStore {
+    async fn put_promotion(&self, promotion: Promotion) -> StorageResult<Promotion> {
+        sqlx::query(
+            "INSERT INTO promotions (id, name, description, coupon_code, active, effect, conditions,
+                 usage_limit, per_customer_limit, priority, exclusive)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                 description = excluded.description, coupon_code = excluded.coupon_code,
+                 active = excluded.active, effect = excluded.effect,
+                 conditions = excluded.conditions, usage_limit = excluded.usage_limit,
+                 per_customer_limit = excluded.per_customer_limit,
+                 priority = excluded.priority, exclusive = excluded.exclusive",
+        )
+        .bind(promotion.id.0)
+        .bind(&promotion.name)
+        .bind(&promotion.description)
+        .bind(&promotion.coupon_code)
+        .bind(promotion.active)
+        .bind(to_json(&promotion.effect)?)
+        .bind(to_json(&promotion.conditions)?)
+        .bind(promotion.usage_limit.map(to_i64).transpose()?)
+        .bind(promotion.per_customer_limit.map(to_i64).transpose()?)
+        .bind(promotion.priority)
+        .bind(promotion.exclusive)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match unique_violation(&e) {
+            Some(_) => StorageError::conflict(
+                PromotionId::ENTITY,
+                format!(
+                    "coupon code `{}` is taken",
+                    promotion.coupon_code.as_deref().unwrap_or_default()
+                ),
+            ),
+            None => backend(e),
+        })?;
+        Ok(promotion)
+    }
+
+    async fn get_promotion(&self, id: PromotionId) -> StorageResult<Promotion> {
+        sqlx::query(&format!(
+            "SELECT {PROMOTION_COLUMNS} FROM promotions WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .map(promotion)
+        .unwrap_or_else(|| Err(StorageError::not_found(PromotionId::ENTITY, id)))
+    }
+
+    async fn find_promotion_by_coupon(&self, code: &str) -> StorageResult<Promotion> {
+        sqlx::query(&format!(
+            "SELECT {PROMOTION_COLUMNS} FROM promotions WHERE coupon_code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .map(promotion)
+        .unwrap_or_else(|| Err(StorageError::not_found("coupon", code)))
+    }
+
+    async fn list_promotions(&self) -> StorageResult<Vec<Promotion>> {
+        sqlx::query(&format!(
+            "SELECT {PROMOTION_COLUMNS} FROM promotions ORDER BY priority, id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(promotion)
+        .collect()
+    }
+
+    async fn delete_promotion(&self, id: PromotionId) -> StorageResult<()> {
+        delete_by_id(self, "DELETE FROM promotions WHERE id = $1", id.0, || {
+            StorageError::not_found(PromotionId::ENTITY, id)
+        })
+        .await
+    }
+
+    async fn pricing_settings(&self) -> StorageResult<PricingSettings> {
+        let stored: Option<serde_json::Value> =
+            sqlx::query_scalar("SELECT settings FROM pricing_settings")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        stored
+            .map(from_json)
+            .unwrap_or_else(|| Ok(PricingSettings::default()))
+    }
+
+    async fn put_pricing_settings(
+        &self,
+        settings: PricingSettings,
+    ) -> StorageResult<PricingSettings> {
+        sqlx::query(
+            "INSERT INTO pricing_settings (singleton, settings) VALUES (true, $1)
+             ON CONFLICT (singleton) DO UPDATE SET settings = excluded.settings",
+        )
+        .bind(to_json(&settings)?)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(settings)
+    }
+
+    async fn put_shipping_method(&self, method: ShippingMethod) -> StorageResult<ShippingMethod> {
+        sqlx::query(
+            "INSERT INTO shipping_methods (id, name, method) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, method = excluded.method",
+        )
+        .bind(method.id.0)
+        .bind(&method.name)
+        .bind(to_json(&method)?)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(method)
+    }
+
+    async fn list_shipping_methods(&self) -> StorageResult<Vec<ShippingMethod>> {
+        sqlx::query_scalar::<_, serde_json::Value>(
+            "SELECT method FROM shipping_methods ORDER BY name, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(from_json)
+        .collect()
+    }
+
+    async fn delete_shipping_method(&self, id: ShippingMethodId) -> StorageResult<()> {
+        delete_by_id(
+            self,
+            "DELETE FROM shipping_methods WHERE id = $1",
+            id.0,
+            || StorageError::not_found(ShippingMethodId::ENTITY, id),
+        )
+        .await
+    }
+}
+
+/// Runs a `DELETE ... WHERE id = $1`; `missing` when it deleted nothing.
+pub(crate) async fn delete_by_id(
+    store: &PgStore,
+    sql: &'static str,
+    id: uuid::Uuid,
+    missing: impl FnOnce() -> StorageError,
+) -> StorageResult<()> {
+    let deleted = sqlx::query(sql)
+        .bind(id)
+        .execute(&store.pool)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+    if deleted == 0 {
+        return Err(missing());
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl CartStore for PgStore {
+    async fn create_cart(&self, cart: Cart) -> StorageResult<Cart> {
+        sqlx::query(
+            "INSERT INTO carts (id, customer_id, currency, version, updated_at, cart)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(cart.id.0)
+        .bind(cart.customer_id.map(|c| c.0))
+        .bind(cart.currency.code())
+        .bind(to_i64(cart.version)?)
+        .bind(cart.updated_at)
+        .bind(to_json(&cart)?)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match unique_violation(&e) {
+            Some(_) => StorageError::conflict(CartId::ENTITY, format!("cart `{}` exists", cart.id)),
+            None => backend(e),
+        })?;
+        Ok(cart)
+    }
+
+    async fn get_cart(&self, id: CartId) -> StorageResult<Cart> {
+        sqlx::query("SELECT cart FROM carts WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .map(cart)
+            .unwrap_or_else(|| Err(StorageError::not_found(CartId::ENTITY, id)))
+    }
+
+    async fn save_cart(&self, cart: Cart, expected_version: u64) -> StorageResult<Cart> {
+        let saved = sqlx::query(
+            "UPDATE carts SET customer_id = $3, currency = $4, version = $5, updated_at = $6,
+                 cart = $7
+             WHERE id = $1 AND version = $2",
+        )
+        .bind(cart.id.0)
+        .bind(to_i64(expected_version)?)
+        .bind(cart.customer_id.map(|c| c.0))
+        .bind(cart.currency.code())
+        .bind(to_i64(cart.version)?)
+        .bind(cart.updated_at)
+        .bind(to_json(&cart)?)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if saved == 1 {
+            return Ok(cart);
+        }
+        let stored: Option<i64> = sqlx::query_scalar("SELECT version FROM carts WHERE id = $1")
+            .bind(cart.id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        match stored {
+            None => Err(StorageError::not_found(CartId::ENTITY, cart.id)),
+            Some(version) => Err(StorageError::conflict(
+                CartId::ENTITY,
+                format!("cart is at version {version}, not {expected_version}"),
+            )),
+        }
+    }
+
+    async fn delete_cart(&self, id: CartId) -> StorageResult<()> {
+        delete_by_id(self, "DELETE FROM carts WHERE id = $1", id.0, || {
+            StorageError::not_found(CartId::ENTITY, id)
+        })
+        .await
+    }
+
+    async fn latest_cart_of_customer(&self, customer_id: UserId) -> StorageResult<Cart> {
+        sqlx::query(
+            "SELECT cart FROM carts WHERE customer_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 1",
+        )
+        .bind(customer_id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .map(cart)
+        .unwrap_or_else(|| {
+            Err(StorageError::not_found(
+                CartId::ENTITY,
+                format!("of customer {customer_id}"),
+            ))
+        })
+    }
+}
