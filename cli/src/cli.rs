@@ -410,6 +410,7 @@ pub enum StockCommand {
         /// The variant's SKU.
         sku: String,
         /// Units on hand.
+        #[arg(allow_negative_numbers = true)]
         quantity: String,
     },
     /// Add (or with a negative number, remove) units.

@@ -56,9 +56,16 @@ fn usage_error(error: clap::Error) -> ExitCode {
             ExitCode::from(EXIT_INPUT)
         }
         _ => {
+            // clap's message is its first paragraph (a list, such as missing arguments, is
+            // indented under it); usage and tips follow a blank line.
             let text = error.to_string();
-            let first = text.lines().next().unwrap_or("invalid usage");
-            let message = first.strip_prefix("error: ").unwrap_or(first);
+            let paragraph: Vec<&str> = text
+                .lines()
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let joined = paragraph.join(" ");
+            let message = joined.strip_prefix("error: ").unwrap_or(&joined);
             let _ = writeln!(std::io::stderr(), "error: {message} (see `merx --help`)");
             ExitCode::from(EXIT_INPUT)
         }

@@ -64,7 +64,10 @@ fn completions_for_each_shell() {
         .args(["completions", "tcsh"])
         .assert()
         .code(2)
-        .stderr("error: invalid value 'tcsh' for '<SHELL>' (see `merx --help`)\n");
+        .stderr(
+            "error: invalid value 'tcsh' for '<SHELL>' [possible values: bash, elvish, fish, \
+             powershell, zsh] (see `merx --help`)\n",
+        );
 }
 
 #[test]

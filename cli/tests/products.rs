@@ -100,7 +100,7 @@ fn bad_product_input_is_reported() {
         ])
         .assert()
         .code(1)
-        .stderr(predicate::str::starts_with("error: ").and(predicate::str::contains("T-1")));
+        .stderr("error: variant conflict: SKU `T-1` is taken\n");
 }
 
 const CSV: &str = "\
