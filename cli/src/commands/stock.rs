@@ -2,6 +2,7 @@
 
 use merx_core::catalog_service::CatalogService;
 use merx_core::store::StockLevel;
+use rust_decimal::Decimal;
 
 use super::products::parse_decimal;
 use super::Context;
@@ -18,14 +19,22 @@ fn show(ctx: &Context, level: &StockLevel) -> Result<()> {
     }
 }
 
+/// What a stock command asks for.
+enum Change {
+    /// Reach this level (an adjustment by the difference, so it is one atomic store change).
+    SetTo(Decimal),
+    /// Move by this many units.
+    By(Decimal),
+}
+
 /// Runs a `stock` subcommand.
 pub async fn run(ctx: &Context, command: &StockCommand) -> Result<()> {
     let catalog = CatalogService::new(ctx.store.clone(), ctx.clock.clone());
-    let (sku, target, delta) = match command {
+    let (sku, change) = match command {
         StockCommand::Set { sku, quantity } => {
-            (sku, Some(parse_decimal("quantity", quantity)?), None)
+            (sku, Change::SetTo(parse_decimal("quantity", quantity)?))
         }
-        StockCommand::Adjust { sku, delta } => (sku, None, Some(parse_decimal("delta", delta)?)),
+        StockCommand::Adjust { sku, delta } => (sku, Change::By(parse_decimal("delta", delta)?)),
     };
     let product = ctx.store.find_product_by_sku(sku).await?;
     let variant = product
@@ -33,22 +42,21 @@ pub async fn run(ctx: &Context, command: &StockCommand) -> Result<()> {
         .iter()
         .find(|v| v.sku.eq_ignore_ascii_case(sku))
         .ok_or_else(|| CliError::Input(format!("variant `{sku}` not found")))?;
-    let current = ctx.store.stock_level(variant.id).await?;
-    let delta = match (target, delta) {
-        (Some(target), _) => {
+    let delta = match change {
+        Change::By(delta) => delta,
+        Change::SetTo(target) => {
+            let current = ctx.store.stock_level(variant.id).await?;
             if target.is_sign_negative() && !current.allow_backorder {
                 return Err(CliError::Input(format!(
                     "quantity {target} is negative and `{sku}` allows no backorders"
                 )));
             }
+            if target == current.stock {
+                return show(ctx, &current);
+            }
             target - current.stock
         }
-        (None, Some(delta)) => delta,
-        (None, None) => unreachable!("set has a target, adjust a delta"),
     };
-    if delta.is_zero() && target.is_some() {
-        return show(ctx, &current);
-    }
     let level = catalog
         .adjust_stock(&ctx.operator(), product.id, variant.id, delta)
         .await?;
