@@ -21,7 +21,8 @@ fn show(ctx: &Context, level: &StockLevel) -> Result<()> {
 
 /// What a stock command asks for.
 enum Change {
-    /// Reach this level (an adjustment by the difference, so it is one atomic store change).
+    /// Reach this level: one adjustment by the difference from the level just read (a sale
+    /// landing between the read and the write shifts the result by that sale).
     SetTo(Decimal),
     /// Move by this many units.
     By(Decimal),
