@@ -94,9 +94,12 @@ fn malformed(message: String) -> JsValue {
     js_error(ErrorCode::MalformedRequest, &message, None)
 }
 
-/// Plain JS objects (not `Map`s) for JSON-shaped data, as a storefront expects.
-fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+/// Converts JSON-shaped data to a plain JS value through the engine's own `JSON.parse`. Going
+/// through JSON text for objects too (rather than a second, object-walking serde backend) keeps
+/// one set of deserializers in the bundle, which measured about a third of its code.
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value).map_err(|e| malformed(e.to_string()))?;
+    js_sys::JSON::parse(&text)
 }
 
 /// The instant a request without `now` is priced at: the browser's clock.
@@ -114,10 +117,12 @@ fn price(request: &PricingRequest) -> Result<PricedCart, JsValue> {
 pub fn price_cart(
     #[wasm_bindgen(unchecked_param_type = "PricingRequest")] request: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let request: PricingRequest = serde_wasm_bindgen::from_value(request)
+    let text: String = js_sys::JSON::stringify(&request)
+        .map_err(|_| malformed("the pricing request cannot be turned into JSON".into()))?
+        .into();
+    let request: PricingRequest = serde_json::from_str(&text)
         .map_err(|e| malformed(format!("not a pricing request: {e}")))?;
-    let priced = price(&request)?;
-    to_js(&priced).map_err(|e| malformed(e.to_string()))
+    to_js(&price(&request)?)
 }
 
 /// Prices a cart given as JSON text and returns the priced cart as JSON text (byte-for-byte the

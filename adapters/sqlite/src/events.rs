@@ -1,0 +1,308 @@
+//! The outbox with its delivery cursors, idempotency keys and payment attempts.
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use merx_core::event::{NewEvent, OutboxEvent};
+use merx_core::ids::{EventId, OrderId, TransactionId};
+use merx_core::payment::PaymentTransaction;
+use merx_core::store::{
+    EventStore, IdempotencyRecord, IdempotencyStore, PaymentStore, StorageError, StorageResult,
+};
+
+use crate::codec::{
+    get_decimal, get_id, get_json, get_opt_json, get_timestamp, get_u64, get_wire, int, json,
+    timestamp, wire,
+};
+use crate::{backend, is_unique_violation, SqliteStore};
+
+/// Appends one event in the caller's transaction; a taken id is `conflict`.
+pub(crate) fn append_event(tx: &Connection, event: &NewEvent) -> StorageResult<OutboxEvent> {
+    tx.prepare_cached(
+        "INSERT INTO outbox (id, kind, payload, occurred_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .map_err(backend)?
+    .execute(params![
+        event.id.to_string(),
+        event.payload.kind(),
+        json(&event.payload)?,
+        timestamp(event.occurred_at),
+    ])
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StorageError::conflict(EventId::ENTITY, format!("event `{}` exists", event.id))
+        } else {
+            backend(e)
+        }
+    })?;
+    let sequence = u64::try_from(tx.last_insert_rowid())
+        .map_err(|_| StorageError::backend_message("negative outbox sequence"))?;
+    Ok(OutboxEvent::at(sequence, event.clone()))
+}
+
+/// The idempotency record of `scope`/`key`.
+pub(crate) fn idempotency_record(
+    tx: &Connection,
+    scope: &str,
+    key: &str,
+) -> StorageResult<Option<IdempotencyRecord>> {
+    tx.prepare_cached(
+        "SELECT scope, key, fingerprint, resource_id, response, created_at
+         FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+    )
+    .map_err(backend)?
+    .query_row([scope, key], |r| {
+        Ok(IdempotencyRecord {
+            scope: r.get(0)?,
+            key: r.get(1)?,
+            fingerprint: r.get(2)?,
+            resource_id: r.get(3)?,
+            response: get_opt_json(r, 4)?,
+            created_at: get_timestamp(r, 5)?,
+        })
+    })
+    .optional()
+    .map_err(backend)
+}
+
+/// Records a new idempotency key.
+pub(crate) fn insert_idempotency_record(
+    tx: &Connection,
+    record: &IdempotencyRecord,
+) -> StorageResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO idempotency_keys (scope, key, fingerprint, resource_id, response, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .map_err(backend)?
+    .execute(params![
+        record.scope,
+        record.key,
+        record.fingerprint,
+        record.resource_id,
+        record.response.as_ref().map(json).transpose()?,
+        timestamp(record.created_at),
+    ])
+    .map_err(backend)?;
+    Ok(())
+}
+
+fn outbox_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEvent> {
+    Ok(OutboxEvent {
+        sequence: get_u64(row, 0)?,
+        id: get_id(row, 1)?,
+        payload: get_json(row, 2)?,
+        occurred_at: get_timestamp(row, 3)?,
+    })
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn append_events(&self, events: Vec<NewEvent>) -> StorageResult<Vec<OutboxEvent>> {
+        self.write(move |tx| events.iter().map(|e| append_event(tx, e)).collect())
+            .await
+    }
+
+    async fn events_after(&self, after: u64, limit: u32) -> StorageResult<Vec<OutboxEvent>> {
+        self.read(move |tx| {
+            tx.prepare_cached(
+                "SELECT sequence, id, payload, occurred_at FROM outbox
+                 WHERE sequence > ?1 ORDER BY sequence LIMIT ?2",
+            )
+            .map_err(backend)?
+            .query_map(params![int(after), i64::from(limit)], outbox_event)
+            .map_err(backend)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn delivery_cursor(&self, consumer: &str) -> StorageResult<u64> {
+        let consumer = consumer.to_string();
+        self.read(move |tx| {
+            let cursor: Option<i64> = tx
+                .prepare_cached("SELECT sequence FROM delivery_cursors WHERE consumer = ?1")
+                .map_err(backend)?
+                .query_row([consumer], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            Ok(cursor.map_or(0, |c| c.max(0) as u64))
+        })
+        .await
+    }
+
+    async fn advance_delivery_cursor(&self, consumer: &str, sequence: u64) -> StorageResult<u64> {
+        let consumer = consumer.to_string();
+        self.write(move |tx| {
+            let last: i64 = tx
+                .prepare_cached("SELECT COALESCE(MAX(sequence), 0) FROM outbox")
+                .map_err(backend)?
+                .query_row([], |r| r.get(0))
+                .map_err(backend)?;
+            if int(sequence) > last {
+                return Err(StorageError::conflict(
+                    EventId::ENTITY,
+                    format!("cannot advance past the last event ({last})"),
+                ));
+            }
+            let cursor: i64 = tx
+                .prepare_cached(
+                    "INSERT INTO delivery_cursors (consumer, sequence) VALUES (?1, ?2)
+                     ON CONFLICT (consumer) DO UPDATE SET sequence = MAX(sequence, excluded.sequence)
+                     RETURNING sequence",
+                )
+                .map_err(backend)?
+                .query_row(params![consumer, int(sequence)], |r| r.get(0))
+                .map_err(backend)?;
+            Ok(cursor.max(0) as u64)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for SqliteStore {
+    async fn claim_idempotency_key(
+        &self,
+        record: IdempotencyRecord,
+    ) -> StorageResult<Option<IdempotencyRecord>> {
+        self.write(move |tx| {
+            if let Some(existing) = idempotency_record(tx, &record.scope, &record.key)? {
+                return Ok(Some(existing));
+            }
+            insert_idempotency_record(tx, &record)?;
+            Ok(None)
+        })
+        .await
+    }
+
+    async fn get_idempotency_record(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> StorageResult<Option<IdempotencyRecord>> {
+        let (scope, key) = (scope.to_string(), key.to_string());
+        self.read(move |tx| idempotency_record(tx, &scope, &key))
+            .await
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+        resource_id: Option<String>,
+        response: Option<serde_json::Value>,
+    ) -> StorageResult<IdempotencyRecord> {
+        let (scope, key) = (scope.to_string(), key.to_string());
+        self.write(move |tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE idempotency_keys SET resource_id = ?3, response = ?4
+                     WHERE scope = ?1 AND key = ?2",
+                )
+                .map_err(backend)?
+                .execute(params![
+                    scope,
+                    key,
+                    resource_id,
+                    response.as_ref().map(json).transpose()?
+                ])
+                .map_err(backend)?;
+            if changed == 0 {
+                return Err(StorageError::not_found("idempotency key", &key));
+            }
+            idempotency_record(tx, &scope, &key)?
+                .ok_or_else(|| StorageError::not_found("idempotency key", &key))
+        })
+        .await
+    }
+
+    async fn release_idempotency_key(&self, scope: &str, key: &str) -> StorageResult<()> {
+        let (scope, key) = (scope.to_string(), key.to_string());
+        self.write(move |tx| {
+            let deleted = tx
+                .prepare_cached("DELETE FROM idempotency_keys WHERE scope = ?1 AND key = ?2")
+                .map_err(backend)?
+                .execute([&scope, &key])
+                .map_err(backend)?;
+            if deleted == 0 {
+                return Err(StorageError::not_found("idempotency key", &key));
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl PaymentStore for SqliteStore {
+    async fn record_transaction(&self, transaction: PaymentTransaction) -> StorageResult<()> {
+        self.write(move |tx| {
+            let t = &transaction;
+            tx.prepare_cached(
+                "INSERT INTO payment_transactions (id, order_id, kind, attempt, amount, currency,
+                     status, provider, provider_reference, idempotency_key, message, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .map_err(backend)?
+            .execute(params![
+                t.id.to_string(),
+                t.order_id.to_string(),
+                wire(&t.kind)?,
+                t.attempt,
+                t.amount.to_string(),
+                wire(&t.currency)?,
+                wire(&t.status)?,
+                t.provider,
+                t.provider_reference,
+                t.idempotency_key,
+                t.message,
+                timestamp(t.created_at),
+            ])
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StorageError::conflict(
+                        TransactionId::ENTITY,
+                        format!("transaction `{}` exists", t.id),
+                    )
+                } else {
+                    backend(e)
+                }
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_transactions(&self, order_id: OrderId) -> StorageResult<Vec<PaymentTransaction>> {
+        self.read(move |tx| {
+            tx.prepare_cached(
+                "SELECT id, order_id, kind, attempt, amount, currency, status, provider,
+                        provider_reference, idempotency_key, message, created_at
+                 FROM payment_transactions WHERE order_id = ?1 ORDER BY seq",
+            )
+            .map_err(backend)?
+            .query_map([order_id.to_string()], |r| {
+                Ok(PaymentTransaction {
+                    id: get_id(r, 0)?,
+                    order_id: get_id(r, 1)?,
+                    kind: get_wire(r, 2)?,
+                    attempt: r.get(3)?,
+                    amount: get_decimal(r, 4)?,
+                    currency: get_wire(r, 5)?,
+                    status: get_wire(r, 6)?,
+                    provider: r.get(7)?,
+                    provider_reference: r.get(8)?,
+                    idempotency_key: r.get(9)?,
+                    message: r.get(10)?,
+                    created_at: get_timestamp(r, 11)?,
+                })
+            })
+            .map_err(backend)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(backend)
+        })
+        .await
+    }
+}

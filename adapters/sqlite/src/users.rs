@@ -1,0 +1,417 @@
+//! Users with their roles, password resets, and reviews.
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use merx_core::event::{EventPayload, NewEvent};
+use merx_core::ids::{ProductId, ReviewId, UserId};
+use merx_core::review::{Review, ReviewStatus};
+use merx_core::store::{Page, ReviewStore, StorageError, StorageResult, UserStore};
+use merx_core::user::{PasswordReset, Role, User};
+
+use crate::codec::{
+    get_id, get_opt_id, get_opt_timestamp, get_timestamp, get_wire, timestamp, wire,
+};
+use crate::events::append_event;
+use crate::{backend, is_unique_violation, SqliteStore};
+
+const USER_COLUMNS: &str =
+    "id, email, name, password_hash, status, created_at, updated_at, deleted_at";
+
+fn load_user_where(tx: &Connection, condition: &str, key: &str) -> StorageResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}");
+    let user = tx
+        .prepare_cached(&sql)
+        .map_err(backend)?
+        .query_row([key], |r| {
+            Ok(User {
+                id: get_id(r, 0)?,
+                email: r.get(1)?,
+                name: r.get(2)?,
+                password_hash: r.get(3)?,
+                roles: Vec::new(),
+                status: get_wire(r, 4)?,
+                created_at: get_timestamp(r, 5)?,
+                updated_at: get_timestamp(r, 6)?,
+                deleted_at: get_opt_timestamp(r, 7)?,
+            })
+        })
+        .optional()
+        .map_err(backend)?;
+    user.map(|mut user| {
+        user.roles = tx
+            .prepare_cached("SELECT role FROM user_roles WHERE user_id = ?1 ORDER BY position")
+            .map_err(backend)?
+            .query_map([user.id.to_string()], |r| get_wire::<Role>(r, 0))
+            .map_err(backend)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(backend)?;
+        Ok(user)
+    })
+    .transpose()
+}
+
+fn email_owner(tx: &Connection, email: &str) -> StorageResult<Option<UserId>> {
+    tx.prepare_cached("SELECT id FROM users WHERE email_lower = ?1")
+        .map_err(backend)?
+        .query_row([email.to_lowercase()], |r| get_id(r, 0))
+        .optional()
+        .map_err(backend)
+}
+
+fn email_taken(err: rusqlite::Error) -> StorageError {
+    if is_unique_violation(&err) {
+        StorageError::conflict(UserId::ENTITY, "email is taken")
+    } else {
+        backend(err)
+    }
+}
+
+fn write_roles(tx: &Connection, user: &User) -> StorageResult<()> {
+    let id = user.id.to_string();
+    tx.prepare_cached("DELETE FROM user_roles WHERE user_id = ?1")
+        .map_err(backend)?
+        .execute([&id])
+        .map_err(backend)?;
+    for (position, role) in user.roles.iter().enumerate() {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO user_roles (user_id, role, position) VALUES (?1, ?2, ?3)",
+        )
+        .map_err(backend)?
+        .execute(params![id, wire(role)?, position as i64])
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, user: User) -> StorageResult<User> {
+        let now = self.now();
+        self.write(move |tx| {
+            if email_owner(tx, &user.email)?.is_some() {
+                return Err(StorageError::conflict(UserId::ENTITY, "email is taken"));
+            }
+            if load_user_where(tx, "id = ?1", &user.id.to_string())?.is_some() {
+                return Err(StorageError::conflict(
+                    UserId::ENTITY,
+                    format!("user `{}` exists", user.id),
+                ));
+            }
+            tx.prepare_cached(
+                "INSERT INTO users (id, email, email_lower, name, password_hash, status,
+                                    created_at, updated_at, deleted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(backend)?
+            .execute(params![
+                user.id.to_string(),
+                user.email,
+                user.email.to_lowercase(),
+                user.name,
+                user.password_hash,
+                wire(&user.status)?,
+                timestamp(user.created_at),
+                timestamp(user.updated_at),
+                user.deleted_at.map(timestamp),
+            ])
+            .map_err(email_taken)?;
+            write_roles(tx, &user)?;
+            append_event(
+                tx,
+                &NewEvent::new(
+                    EventPayload::UserRegistered {
+                        user_id: user.id,
+                        email: user.email.clone(),
+                    },
+                    now,
+                ),
+            )?;
+            Ok(user)
+        })
+        .await
+    }
+
+    async fn get_user(&self, id: UserId) -> StorageResult<User> {
+        self.read(move |tx| {
+            load_user_where(tx, "id = ?1", &id.to_string())?
+                .ok_or_else(|| StorageError::not_found(UserId::ENTITY, id))
+        })
+        .await
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> StorageResult<User> {
+        let email = email.to_string();
+        self.read(move |tx| {
+            load_user_where(tx, "email_lower = ?1", &email.to_lowercase())?
+                .ok_or_else(|| StorageError::not_found(UserId::ENTITY, &email))
+        })
+        .await
+    }
+
+    async fn update_user(&self, user: User) -> StorageResult<User> {
+        self.write(move |tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE users SET email = ?2, email_lower = ?3, name = ?4, password_hash = ?5,
+                         status = ?6, created_at = ?7, updated_at = ?8, deleted_at = ?9
+                     WHERE id = ?1",
+                )
+                .map_err(backend)?
+                .execute(params![
+                    user.id.to_string(),
+                    user.email,
+                    user.email.to_lowercase(),
+                    user.name,
+                    user.password_hash,
+                    wire(&user.status)?,
+                    timestamp(user.created_at),
+                    timestamp(user.updated_at),
+                    user.deleted_at.map(timestamp),
+                ])
+                .map_err(email_taken)?;
+            if changed == 0 {
+                return Err(StorageError::not_found(UserId::ENTITY, user.id));
+            }
+            write_roles(tx, &user)?;
+            Ok(user)
+        })
+        .await
+    }
+
+    async fn list_users(&self, page: Page) -> StorageResult<Vec<User>> {
+        self.read(move |tx| {
+            let ids: Vec<String> = tx
+                .prepare_cached("SELECT id FROM users ORDER BY created_at, id LIMIT ?1 OFFSET ?2")
+                .map_err(backend)?
+                .query_map(
+                    params![i64::from(page.limit), i64::from(page.offset)],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(backend)?;
+            ids.iter()
+                .map(|id| {
+                    load_user_where(tx, "id = ?1", id)?
+                        .ok_or_else(|| StorageError::not_found(UserId::ENTITY, id))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn put_password_reset(&self, reset: PasswordReset) -> StorageResult<()> {
+        self.write(move |tx| {
+            let user_exists: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1)")
+                .map_err(backend)?
+                .query_row([reset.user_id.to_string()], |r| r.get(0))
+                .map_err(backend)?;
+            if !user_exists {
+                return Err(StorageError::not_found(UserId::ENTITY, reset.user_id));
+            }
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO password_resets (token_hash, user_id, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(backend)?
+            .execute(params![
+                reset.token_hash,
+                reset.user_id.to_string(),
+                timestamp(reset.created_at),
+                timestamp(reset.expires_at),
+            ])
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_password_reset(&self, token_hash: &str) -> StorageResult<PasswordReset> {
+        let token_hash = token_hash.to_string();
+        self.write(move |tx| {
+            // Deleting and reading back in one statement: only one caller can get the row.
+            tx.prepare_cached(
+                "DELETE FROM password_resets WHERE token_hash = ?1
+                 RETURNING token_hash, user_id, created_at, expires_at",
+            )
+            .map_err(backend)?
+            .query_row([&token_hash], |r| {
+                Ok(PasswordReset {
+                    token_hash: r.get(0)?,
+                    user_id: get_id(r, 1)?,
+                    created_at: get_timestamp(r, 2)?,
+                    expires_at: get_timestamp(r, 3)?,
+                })
+            })
+            .optional()
+            .map_err(backend)?
+            .ok_or_else(|| StorageError::not_found("password reset", "token"))
+        })
+        .await
+    }
+
+    async fn delete_password_resets(&self, user_id: UserId) -> StorageResult<()> {
+        self.write(move |tx| {
+            tx.prepare_cached("DELETE FROM password_resets WHERE user_id = ?1")
+                .map_err(backend)?
+                .execute([user_id.to_string()])
+                .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+const REVIEW_COLUMNS: &str = "id, product_id, user_id, rating, title, body, verified_purchase, \
+                              status, moderated_by, created_at, updated_at";
+
+fn review_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Review> {
+    Ok(Review {
+        id: get_id(r, 0)?,
+        product_id: get_id(r, 1)?,
+        user_id: get_id(r, 2)?,
+        rating: r.get(3)?,
+        title: r.get(4)?,
+        body: r.get(5)?,
+        verified_purchase: r.get(6)?,
+        status: get_wire(r, 7)?,
+        moderated_by: get_opt_id(r, 8)?,
+        created_at: get_timestamp(r, 9)?,
+        updated_at: get_timestamp(r, 10)?,
+    })
+}
+
+fn load_review(tx: &Connection, id: ReviewId) -> StorageResult<Option<Review>> {
+    let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?1");
+    tx.prepare_cached(&sql)
+        .map_err(backend)?
+        .query_row([id.to_string()], review_from_row)
+        .optional()
+        .map_err(backend)
+}
+
+#[async_trait]
+impl ReviewStore for SqliteStore {
+    async fn create_review(&self, review: Review) -> StorageResult<Review> {
+        self.write(move |tx| {
+            let sql = format!(
+                "INSERT INTO reviews ({REVIEW_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            );
+            tx.prepare_cached(&sql)
+                .map_err(backend)?
+                .execute(params![
+                    review.id.to_string(),
+                    review.product_id.to_string(),
+                    review.user_id.to_string(),
+                    review.rating,
+                    review.title,
+                    review.body,
+                    review.verified_purchase,
+                    wire(&review.status)?,
+                    review.moderated_by.map(|m| m.to_string()),
+                    timestamp(review.created_at),
+                    timestamp(review.updated_at),
+                ])
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StorageError::conflict(
+                            ReviewId::ENTITY,
+                            "this user has already reviewed this product",
+                        )
+                    } else if crate::is_check_violation(&e) {
+                        StorageError::conflict(ReviewId::ENTITY, "a rating is 1 to 5")
+                    } else {
+                        backend(e)
+                    }
+                })?;
+            Ok(review)
+        })
+        .await
+    }
+
+    async fn get_review(&self, id: ReviewId) -> StorageResult<Review> {
+        self.read(move |tx| {
+            load_review(tx, id)?.ok_or_else(|| StorageError::not_found(ReviewId::ENTITY, id))
+        })
+        .await
+    }
+
+    async fn update_review(&self, review: Review) -> StorageResult<Review> {
+        self.write(move |tx| {
+            let stored = load_review(tx, review.id)?
+                .ok_or_else(|| StorageError::not_found(ReviewId::ENTITY, review.id))?;
+            if (stored.user_id, stored.product_id) != (review.user_id, review.product_id) {
+                return Err(StorageError::conflict(
+                    ReviewId::ENTITY,
+                    "a review cannot change author or product",
+                ));
+            }
+            tx.prepare_cached(
+                "UPDATE reviews SET rating = ?2, title = ?3, body = ?4, verified_purchase = ?5,
+                     status = ?6, moderated_by = ?7, created_at = ?8, updated_at = ?9
+                 WHERE id = ?1",
+            )
+            .map_err(backend)?
+            .execute(params![
+                review.id.to_string(),
+                review.rating,
+                review.title,
+                review.body,
+                review.verified_purchase,
+                wire(&review.status)?,
+                review.moderated_by.map(|m| m.to_string()),
+                timestamp(review.created_at),
+                timestamp(review.updated_at),
+            ])
+            .map_err(backend)?;
+            Ok(review)
+        })
+        .await
+    }
+
+    async fn list_reviews(
+        &self,
+        product_id: ProductId,
+        include_hidden: bool,
+    ) -> StorageResult<Vec<Review>> {
+        self.read(move |tx| {
+            let sql = format!(
+                "SELECT {REVIEW_COLUMNS} FROM reviews
+                 WHERE product_id = ?1 AND (?2 OR status = ?3)
+                 ORDER BY created_at DESC, id DESC"
+            );
+            tx.prepare_cached(&sql)
+                .map_err(backend)?
+                .query_map(
+                    params![
+                        product_id.to_string(),
+                        include_hidden,
+                        wire(&ReviewStatus::Visible)?
+                    ],
+                    review_from_row,
+                )
+                .map_err(backend)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_review(&self, id: ReviewId) -> StorageResult<()> {
+        self.write(move |tx| {
+            let deleted = tx
+                .prepare_cached("DELETE FROM reviews WHERE id = ?1")
+                .map_err(backend)?
+                .execute([id.to_string()])
+                .map_err(backend)?;
+            if deleted == 0 {
+                return Err(StorageError::not_found(ReviewId::ENTITY, id));
+            }
+            Ok(())
+        })
+        .await
+    }
+}
