@@ -1,9 +1,8 @@
 //! Opening the store a `--database-url` names.
 //!
-//! `sqlite://path` (or `sqlite:path`, `sqlite::memory:`) opens the SQLite adapter; every other
-//! scheme goes to the server's [`open_store`], which knows `memory:` and `postgres://`. The
-//! server's opener does not know SQLite yet (its adapter landed on main after the server
-//! branched), so the CLI adds it here rather than editing the server crate.
+//! The server's [`open_store`] is the one place that knows the backends (`sqlite://`,
+//! `postgres://`, `memory:`); the CLI uses it too, so `merx serve` and the admin commands open a
+//! URL the same way. `migrate` also opens SQLite directly, to read its schema version.
 
 use std::sync::Arc;
 
@@ -26,20 +25,19 @@ pub async fn open_sqlite(url: &str) -> Result<SqliteStore> {
         merx_sqlite::Error::InvalidUrl(_) => {
             CliError::Input(format!("invalid database URL `{url}`: {e}"))
         }
+        ServerError::Store(reason) => CliError::Runtime(format!("cannot open `{url}`: {reason}")),
         other => CliError::Runtime(format!("cannot open `{url}`: {other}")),
     })
 }
 
 /// Opens the store `url` names.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    if is_sqlite(url) {
-        return Ok(Arc::new(open_sqlite(url).await?));
-    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     open_server_store(url, clock).await.map_err(|e| match e {
         ServerError::UnsupportedDatabase(_) => CliError::Input(format!(
             "unsupported database URL `{url}`: use sqlite://PATH, postgres://... or memory:"
         )),
+        ServerError::Store(reason) => CliError::Runtime(format!("cannot open `{url}`: {reason}")),
         other => CliError::Runtime(format!("cannot open `{url}`: {other}")),
     })
 }

@@ -121,7 +121,9 @@ pub type ApiResult<T> = std::result::Result<T, AppError>;
 #[non_exhaustive]
 pub enum ServerError {
     /// The database URL names a backend this build cannot open.
-    #[error("unsupported database url `{0}`: this build opens `memory:` and `postgres://`")]
+    #[error(
+        "unsupported database url `{0}`: this build opens `memory:`, `sqlite://` and `postgres://`"
+    )]
     UnsupportedDatabase(String),
     /// The store could not be opened.
     #[error("cannot open the store: {0}")]

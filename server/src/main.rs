@@ -25,7 +25,7 @@ struct Args {
     /// Address to listen on.
     #[arg(long, env = "MERX_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Store URL: `memory:` or `postgres://user@host/db` (sqlite:// once its adapter lands).
+    /// Store URL: `memory:`, `sqlite://path/to/shop.db` or `postgres://user@host/db`.
     #[arg(long, env = "MERX_DATABASE_URL", default_value = "memory:")]
     database_url: String,
     /// Load the demo shop (30 products, promotions, tax, shipping, an admin account).
