@@ -25,7 +25,6 @@ pub async fn open_sqlite(url: &str) -> Result<SqliteStore> {
         merx_sqlite::Error::InvalidUrl(_) => {
             CliError::Input(format!("invalid database URL `{url}`: {e}"))
         }
-        ServerError::Store(reason) => CliError::Runtime(format!("cannot open `{url}`: {reason}")),
         other => CliError::Runtime(format!("cannot open `{url}`: {other}")),
     })
 }

@@ -114,6 +114,22 @@ fn the_default_database_is_merx_db_in_the_working_directory() {
 }
 
 #[test]
+fn an_unopenable_database_is_a_runtime_failure() {
+    let shop = Shop::new();
+    for command in [&["products", "list"][..], &["migrate"]] {
+        shop.bare()
+            .args(["--database-url", "sqlite:///no/such/dir/x.db"])
+            .args(command)
+            .assert()
+            .code(1)
+            .stderr(
+                "error: cannot open `sqlite:///no/such/dir/x.db`: sqlite: unable to open database \
+                 file: /no/such/dir/x.db\n",
+            );
+    }
+}
+
+#[test]
 fn migrate_creates_the_schema_and_reports_its_version() {
     let shop = Shop::new();
     shop.merx().arg("migrate").assert().success().stdout(
