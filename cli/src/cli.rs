@@ -261,6 +261,7 @@ JSON: an array of product objects as the API and `products export` write them.
 
 Bad rows are reported with their line number and skipped; good rows are imported. With
 --strict nothing is imported when any row is bad. A product is written whole or not at all.
+Exit code 2 when any row was bad (after importing the good ones, unless --strict).
 
 Examples:
   merx products import products.csv

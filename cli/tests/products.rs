@@ -328,6 +328,18 @@ fn bad_json_elements_are_reported_by_line() {
 }
 
 #[test]
+fn export_to_an_unwritable_place_is_a_runtime_failure() {
+    let shop = Shop::new();
+    shop.merx()
+        .args(["products", "export", "no/such/dir/out.csv"])
+        .assert()
+        .code(1)
+        .stderr(
+            "error: cannot write `no/such/dir/out.csv`: No such file or directory (os error 2)\n",
+        );
+}
+
+#[test]
 fn import_file_errors() {
     let shop = Shop::new();
     shop.merx()

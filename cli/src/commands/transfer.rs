@@ -639,3 +639,24 @@ pub async fn export(ctx: &Context, file: &Path, format: Option<FormatArg>) -> Re
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_elements_skip_brackets_and_commas_inside_strings() {
+        let text = "[\n {\"a\": \"x], {y\\\"\"},\n [1, 2] ,3 ]";
+        let elements: Vec<&str> = array_elements(text)
+            .unwrap()
+            .into_iter()
+            .map(|(start, end)| text[start..end].trim_end())
+            .collect();
+        assert_eq!(elements, ["{\"a\": \"x], {y\\\"\"}", "[1, 2]", "3"]);
+        assert_eq!(line_of(text, text.find('[').unwrap()), 1);
+        assert_eq!(line_of(text, text.find("[1").unwrap()), 3);
+        assert_eq!(array_elements("[]").unwrap(), vec![]);
+        assert!(array_elements("{}").is_err());
+        assert!(array_elements("[1, 2").is_err());
+    }
+}
