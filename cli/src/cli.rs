@@ -256,7 +256,8 @@ Examples:
     #[command(after_help = "\
 CSV columns (header row required): name, slug, description, status, sku, title, currency,
 price, stock, weight, tax_class, allow_backorder. Only name, sku and price are required; rows
-with the same non-empty slug become variants of one product.
+with the same non-empty slug become variants of one product
+(its name, description and status come from the first of them).
 JSON: an array of product objects as the API and `products export` write them.
 
 Bad rows are reported with their line number and skipped; good rows are imported. With

@@ -81,6 +81,19 @@ fn orders_list_show_and_transition() {
         .stdout(predicate::str::contains("TOTE-1"));
 
     shop.merx()
+        .args([
+            "orders",
+            "transition",
+            &id,
+            "--to",
+            "processing",
+            "--tracking",
+            "1Z",
+        ])
+        .assert()
+        .code(2)
+        .stderr("error: --tracking goes with --to shipped\n");
+    shop.merx()
         .args(["orders", "transition", &id, "--to", "processing"])
         .assert()
         .success()

@@ -212,3 +212,30 @@ fn price_reports_bad_input() {
         .code(2)
         .stderr("error: stdin is not a pricing request: expected ident at line 1 column 2\n");
 }
+
+/// Against PostgreSQL when `MERX_TEST_DATABASE_URL` names one (as `scripts/test` and CI do).
+#[test]
+fn migrate_postgres() {
+    let Ok(url) = std::env::var("MERX_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must provide MERX_TEST_DATABASE_URL"
+        );
+        eprintln!("skipped: MERX_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let shop = Shop::new();
+    let output = shop
+        .bare()
+        .args(["--database-url", &url, "--json", "migrate"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["backend"], "postgres");
+    assert!(report["schemaVersion"].as_i64().unwrap() >= 1);
+}

@@ -78,7 +78,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::serve(&cli.database_url, args).await,
         Command::Migrate => admin::migrate(&cli.database_url, cli.json).await,
         Command::Price { file } => price::price(file),
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "merx", &mut std::io::stdout());
+            Ok(())
+        }
         Command::Demo(command) => admin::demo(&Context::open(&cli).await?, command).await,
         Command::Products(command) => products::run(&Context::open(&cli).await?, command).await,
         Command::Orders(command) => orders::run(&Context::open(&cli).await?, command).await,

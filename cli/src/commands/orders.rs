@@ -11,7 +11,7 @@ use merx_server::TokioSleeper;
 
 use super::{parse_id, Context};
 use crate::cli::{OrderStatusArg, OrdersCommand, TransitionArg};
-use crate::error::Result;
+use crate::error::{CliError, Result};
 use crate::output;
 
 fn order_status(status: OrderStatusArg) -> OrderStatus {
@@ -114,6 +114,9 @@ pub async fn run(ctx: &Context, command: &OrdersCommand) -> Result<()> {
         }
         OrdersCommand::Transition { id, to, tracking } => {
             let id = parse_id::<OrderId>(id)?;
+            if tracking.is_some() && *to != TransitionArg::Shipped {
+                return Err(CliError::Input("--tracking goes with --to shipped".into()));
+            }
             // The same gateway the server binary runs with.
             let payments = Arc::new(PaymentProcessor::new(
                 ctx.store.clone(),
