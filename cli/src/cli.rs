@@ -66,8 +66,8 @@ Examples:
     /// Demo data.
     #[command(subcommand, after_help = "Examples:\n  merx demo seed")]
     Demo(DemoCommand),
-    /// Price a cart offline: reads a PricingRequest JSON ({\"cart\", \"rules\", \"now\",
-    /// \"usage\"}) and prints the priced cart JSON.
+    /// Price a cart offline: reads a PricingRequest JSON (cart, rules, now, usage) and prints
+    /// the priced cart JSON.
     #[command(after_help = "\
 Examples:
   merx price examples/pricing/request.json
