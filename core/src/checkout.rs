@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use crate::cart::Cart;
+use crate::cart_service::CartOwner;
 use crate::catalog::{CategoryTree, Product};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -163,6 +164,66 @@ impl CheckoutService {
             entity: CartId::ENTITY,
             message: "prices changed; review the cart".into(),
         })
+    }
+}
+
+impl CheckoutService {
+    /// Checks out the cart of `owner` (see [`CartService`](crate::cart_service::CartService) for
+    /// how carts are resolved).
+    ///
+    /// The client's idempotency key is scoped to the owner (the customer, or the guest's cart id),
+    /// so one caller's key can never replay another caller's order. A key seen before replays the
+    /// first order even though its cart is gone by then.
+    pub async fn checkout_for(
+        &self,
+        owner: CartOwner,
+        email: Option<String>,
+        idempotency_key: Option<String>,
+        actor: Actor,
+    ) -> Result<Order> {
+        let scoped = idempotency_key.map(|key| match owner {
+            CartOwner::Customer(id) => format!("customer:{id}:{key}"),
+            CartOwner::Guest(Some(cart)) => format!("guest:{cart}:{key}"),
+            CartOwner::Guest(None) => format!("guest:-:{key}"),
+        });
+        if let Some(key) = &scoped {
+            if let Some(record) = self
+                .store
+                .get_idempotency_record(CHECKOUT_SCOPE, key)
+                .await?
+            {
+                let cart_id = record
+                    .fingerprint
+                    .strip_prefix("cart:")
+                    .and_then(|id| id.parse().ok())
+                    .ok_or_else(|| Error::IdempotencyConflict { key: key.clone() })?;
+                let request = CheckoutRequest {
+                    cart_id,
+                    email,
+                    idempotency_key: Some(key.clone()),
+                };
+                return self.checkout(request, actor).await;
+            }
+        }
+        let found = match owner {
+            CartOwner::Customer(id) => self.store.latest_cart_of_customer(id).await,
+            CartOwner::Guest(Some(id)) => match self.store.get_cart(id).await {
+                Ok(cart) if cart.customer_id.is_some() => return Err(Error::CartEmpty),
+                other => other,
+            },
+            CartOwner::Guest(None) => return Err(Error::CartEmpty),
+        };
+        let cart = match found {
+            Ok(cart) => cart,
+            Err(StorageError::NotFound { .. }) => return Err(Error::CartEmpty),
+            Err(e) => return Err(e.into()),
+        };
+        let request = CheckoutRequest {
+            cart_id: cart.id,
+            email,
+            idempotency_key: scoped,
+        };
+        self.checkout(request, actor).await
     }
 }
 

@@ -80,6 +80,18 @@ pub enum EventPayload {
         /// Stock after the change.
         stock: Decimal,
     },
+    /// A user asked to reset their password. The notifier emails `token` to `email`; it is the
+    /// only place the token travels (the API never returns it, the store keeps only its hash).
+    PasswordResetRequested {
+        /// The user.
+        user_id: UserId,
+        /// Where to send the token.
+        email: String,
+        /// The one-time reset token.
+        token: String,
+        /// When the token stops working.
+        expires_at: DateTime<Utc>,
+    },
     /// A product was created, changed or deleted.
     ProductChanged {
         /// The product.
@@ -100,6 +112,7 @@ impl EventPayload {
             EventPayload::PaymentRefunded { .. } => "PaymentRefunded",
             EventPayload::InventoryUpdated { .. } => "InventoryUpdated",
             EventPayload::ProductChanged { .. } => "ProductChanged",
+            EventPayload::PasswordResetRequested { .. } => "PasswordResetRequested",
         }
     }
 }

@@ -14,7 +14,9 @@
 #![warn(missing_docs)]
 
 pub mod cart;
+pub mod cart_service;
 pub mod catalog;
+pub mod catalog_service;
 pub mod checkout;
 pub mod clock;
 // The suite races tasks across threads, which a wasm32 store cannot do.
@@ -23,6 +25,7 @@ pub mod conformance;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod listing;
 pub mod money;
 pub mod order;
 pub mod payment;
@@ -31,6 +34,7 @@ pub mod promotion;
 pub mod recommend;
 pub mod review;
 pub mod search;
+pub mod settings_service;
 pub mod shipping;
 pub mod store;
 pub mod tax;

@@ -299,6 +299,21 @@ impl PaymentProcessor {
         self
     }
 
+    /// Pays an order in one step, as a storefront's "pay now" does: authorizes the order total on
+    /// `method` and captures it at once. An order already authorized is only captured.
+    pub async fn charge(
+        &self,
+        order_id: OrderId,
+        method: &PaymentMethod,
+        actor: Actor,
+    ) -> Result<Order> {
+        let order = self.store.get_order(order_id).await?;
+        if order.payment.status != PaymentStatus::Authorized {
+            self.authorize(order_id, method, actor).await?;
+        }
+        self.capture(order_id, actor).await
+    }
+
     /// Calls the gateway until success, a non-transient error or the attempt limit, recording
     /// each attempt.
     async fn call_with_retries(

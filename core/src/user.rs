@@ -492,6 +492,30 @@ impl UserService {
         self.change(user_id, |u| u.password_hash = hash).await
     }
 
+    /// Soft-deletes an account: one's own, or any as an admin. An admin cannot delete their own
+    /// account (another admin must), so a store cannot lose its last admin by a slip.
+    pub async fn close_account(&self, actor: &User, user_id: UserId) -> Result<User> {
+        if actor.id == user_id && actor.has_role(Role::Admin) {
+            return Err(self_lockout());
+        }
+        if !crate::listing::can_view_user(actor, user_id) {
+            return Err(Error::Forbidden {
+                action: "delete other accounts".into(),
+            });
+        }
+        self.delete(actor, user_id).await
+    }
+
+    /// Creates an active account with the admin and customer roles. For trusted callers only
+    /// (the CLI, demo data, first-run set-up); no HTTP route leads here.
+    pub async fn register_admin(&self, registration: Registration) -> Result<User> {
+        let user = self.register(registration).await?;
+        self.change(user.id, |u| {
+            u.roles = vec![Role::Admin, Role::Customer];
+        })
+        .await
+    }
+
     /// Issues a reset token for the account with `email`; `None` when there is no active account
     /// (the caller answers the same either way so accounts cannot be discovered).
     pub async fn request_password_reset(&self, email: &str) -> Result<Option<IssuedResetToken>> {
@@ -545,6 +569,115 @@ impl UserService {
         let user = self.change(user.id, |u| u.password_hash = hash).await?;
         self.store.delete_password_resets(user.id).await?;
         Ok(user)
+    }
+}
+
+fn self_lockout() -> Error {
+    Error::Conflict {
+        entity: UserId::ENTITY,
+        message: "an admin cannot disable, demote or delete their own account; ask another admin"
+            .into(),
+    }
+}
+
+/// A change to an account: the owner may change the name; status and roles are for admins.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileUpdate {
+    /// New display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New status (admins only).
+    #[serde(default)]
+    pub status: Option<UserStatus>,
+    /// New roles (admins only).
+    #[serde(default)]
+    pub roles: Option<Vec<Role>>,
+}
+
+impl UserService {
+    /// The account `user_id` as `viewer` may see it: their own, or any for an admin.
+    pub async fn get_for(&self, viewer: &User, user_id: UserId) -> Result<User> {
+        if !crate::listing::can_view_user(viewer, user_id) {
+            return Err(Error::Forbidden {
+                action: "read other accounts".into(),
+            });
+        }
+        Ok(self.store.get_user(user_id).await?)
+    }
+
+    /// Applies a profile change by `actor` to `user_id`.
+    pub async fn update_profile(
+        &self,
+        actor: &User,
+        user_id: UserId,
+        update: ProfileUpdate,
+    ) -> Result<User> {
+        if !crate::listing::can_view_user(actor, user_id) {
+            return Err(Error::Forbidden {
+                action: "change other accounts".into(),
+            });
+        }
+        if update.status.is_some() || update.roles.is_some() {
+            actor.require_any_role(&[Role::Admin], "change account status or roles")?;
+        }
+        let demotes_self = update
+            .roles
+            .as_ref()
+            .is_some_and(|roles| !roles.contains(&Role::Admin));
+        let disables_self = update.status.is_some_and(|s| s != UserStatus::Active);
+        if actor.id == user_id && (demotes_self || disables_self) {
+            return Err(self_lockout());
+        }
+        let name = match update.name {
+            Some(name) => {
+                let name = name.trim().to_string();
+                if name.chars().count() > 200 {
+                    return Err(Error::validation("name", "name is at most 200 characters"));
+                }
+                Some(name)
+            }
+            None => None,
+        };
+        let roles = update.roles.map(|mut roles| {
+            roles.sort();
+            roles.dedup();
+            roles
+        });
+        self.change(user_id, |u| {
+            if let Some(name) = name {
+                u.name = name;
+            }
+            if let Some(status) = update.status {
+                u.status = status;
+            }
+            if let Some(roles) = roles {
+                u.roles = roles;
+            }
+        })
+        .await
+    }
+
+    /// Issues a reset token for the account with `email`, if there is an active one, and appends
+    /// a `PasswordResetRequested` event carrying it to the outbox for the email notifier. Answers
+    /// the same whether or not the account exists, so callers cannot probe for emails.
+    pub async fn send_password_reset(&self, email: &str) -> Result<()> {
+        let Some(issued) = self.request_password_reset(email).await? else {
+            return Ok(());
+        };
+        let user = self.store.get_user(issued.user_id).await?;
+        self.store
+            .append_events(vec![crate::event::NewEvent::new(
+                crate::event::EventPayload::PasswordResetRequested {
+                    user_id: user.id,
+                    email: user.email,
+                    token: issued.token,
+                    expires_at: issued.expires_at,
+                },
+                self.clock.now(),
+            )])
+            .await?;
+        Ok(())
     }
 }
 

@@ -1,0 +1,116 @@
+//! `merx migrate` and `merx demo seed`.
+
+use merx_core::store::{Page, ProductFilter, Store};
+use merx_core::user::PasswordHashing;
+use merx_server::demo::{load_demo_data, DemoAdmin, DemoSummary};
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::{DemoAdminArgs, DemoCommand};
+use crate::error::{CliError, Result};
+use crate::output;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MigrationReport {
+    backend: &'static str,
+    schema_version: i64,
+}
+
+/// Opens the database (which applies pending migrations) and reports its schema version.
+pub async fn migrate(url: &str, json: bool) -> Result<()> {
+    let report = if crate::store::is_sqlite(url) {
+        let store = crate::store::open_sqlite(url).await?;
+        let version = store
+            .schema_version()
+            .await
+            .map_err(|e| CliError::Runtime(format!("cannot read the schema version: {e}")))?;
+        MigrationReport {
+            backend: "sqlite",
+            schema_version: i64::from(version),
+        }
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = merx_postgres::PgStore::connect(url)
+            .await
+            .map_err(|e| CliError::Runtime(format!("cannot open `{url}`: {e}")))?;
+        let versions = merx_postgres::migrate::applied_versions(store.pool())
+            .await
+            .map_err(|e| CliError::Runtime(format!("cannot read the schema version: {e}")))?;
+        MigrationReport {
+            backend: "postgres",
+            schema_version: versions.into_iter().max().unwrap_or(0),
+        }
+    } else {
+        return Err(CliError::Input(format!(
+            "`{url}` has no schema to migrate: use sqlite://PATH or postgres://..."
+        )));
+    };
+    if json {
+        output::print_json(&report)
+    } else {
+        println!(
+            "{} database is at schema version {}",
+            report.backend, report.schema_version
+        );
+        Ok(())
+    }
+}
+
+/// Whether the store has no product yet.
+pub async fn catalog_is_empty(store: &dyn Store) -> Result<bool> {
+    let filter = ProductFilter {
+        page: Page {
+            offset: 0,
+            limit: 1,
+        },
+        ..ProductFilter::default()
+    };
+    Ok(store.list_products(&filter).await?.is_empty())
+}
+
+/// Loads the server's demo shop into `ctx`'s store.
+pub async fn seed(ctx: &Context, admin: &DemoAdminArgs) -> Result<DemoSummary> {
+    Ok(load_demo_data(
+        ctx.store.clone(),
+        ctx.clock.clone(),
+        &DemoAdmin {
+            email: admin.admin_email.clone(),
+            password: admin.admin_password.clone(),
+        },
+        PasswordHashing::default(),
+    )
+    .await?)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedReport<'a> {
+    products: usize,
+    coupon_code: &'a str,
+    admin_email: &'a str,
+}
+
+/// `merx demo seed`: the demo shop, into an empty catalog only.
+pub async fn demo(ctx: &Context, command: &DemoCommand) -> Result<()> {
+    let DemoCommand::Seed(admin) = command;
+    if !catalog_is_empty(ctx.store.as_ref()).await? {
+        return Err(CliError::Runtime(
+            "the catalog is not empty; demo data goes into a fresh store".into(),
+        ));
+    }
+    let summary = seed(ctx, admin).await?;
+    let report = SeedReport {
+        products: summary.product_ids.len(),
+        coupon_code: &summary.coupon_code,
+        admin_email: &admin.admin_email,
+    };
+    if ctx.json {
+        output::print_json(&report)
+    } else {
+        println!(
+            "demo data loaded: {} products, coupon {}, admin {}",
+            report.products, report.coupon_code, report.admin_email
+        );
+        Ok(())
+    }
+}

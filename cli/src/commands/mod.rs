@@ -1,0 +1,92 @@
+//! One module per command group; [`run`] dispatches.
+
+mod admin;
+mod orders;
+mod price;
+mod products;
+mod serve;
+mod stock;
+mod transfer;
+mod users;
+
+use std::sync::Arc;
+
+use merx_core::clock::{Clock, SystemClock};
+use merx_core::ids::UserId;
+use merx_core::store::Store;
+use merx_core::user::{Role, User, UserStatus};
+
+use crate::cli::{Cli, Command};
+use crate::error::{CliError, Result};
+
+/// What every store command works with.
+pub struct Context {
+    /// The open store.
+    pub store: Arc<dyn Store>,
+    /// The system clock.
+    pub clock: Arc<dyn Clock>,
+    /// Print JSON instead of tables.
+    pub json: bool,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("json", &self.json)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    async fn open(cli: &Cli) -> Result<Context> {
+        Ok(Context {
+            store: crate::store::open(&cli.database_url).await?,
+            clock: Arc::new(SystemClock),
+            json: cli.json,
+        })
+    }
+
+    /// The operator at the terminal: whoever can open the database runs the store, so the CLI
+    /// acts as an admin that exists only in this process (never stored, cannot sign in).
+    pub fn operator(&self) -> User {
+        let now = self.clock.now();
+        User {
+            id: UserId::from(uuid::Uuid::nil()),
+            email: "operator@merx.cli".into(),
+            name: "merx CLI".into(),
+            password_hash: String::new(),
+            roles: vec![Role::Admin],
+            status: UserStatus::Active,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        }
+    }
+}
+
+/// Parses an id argument (`ProductId`, `OrderId`, ...); a malformed id is bad input.
+pub fn parse_id<T>(text: &str) -> Result<T>
+where
+    T: std::str::FromStr<Err = merx_core::Error>,
+{
+    text.parse::<T>().map_err(CliError::from)
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Serve(args) => serve::serve(&cli.database_url, args).await,
+        Command::Migrate => admin::migrate(&cli.database_url, cli.json).await,
+        Command::Price { file } => price::price(file),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "merx", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Demo(command) => admin::demo(&Context::open(&cli).await?, command).await,
+        Command::Products(command) => products::run(&Context::open(&cli).await?, command).await,
+        Command::Orders(command) => orders::run(&Context::open(&cli).await?, command).await,
+        Command::Users(command) => users::run(&Context::open(&cli).await?, command).await,
+        Command::Stock(command) => stock::run(&Context::open(&cli).await?, command).await,
+    }
+}

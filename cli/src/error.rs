@@ -1,0 +1,51 @@
+//! The CLI's one error type and its exit codes.
+//!
+//! Exit codes: `0` success; `2` bad input or usage (an unknown flag, a file that cannot be read
+//! or parsed, an invalid value, an unknown id: the command as typed cannot succeed); `1` a
+//! runtime failure (the database cannot be opened, a refused state change, a conflict, an I/O
+//! error while writing). Every error is printed as one line, `error: <message>`, on stderr.
+
+use std::process::ExitCode;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input: fix the command or its file and run it again (exit code 2).
+    #[error("{0}")]
+    Input(String),
+    /// The command was valid but could not be carried out (exit code 1).
+    #[error("{0}")]
+    Runtime(String),
+    /// An error from the core; its code decides the exit code.
+    #[error(transparent)]
+    Core(#[from] merx_core::Error),
+}
+
+/// `Result` with [`CliError`].
+pub type Result<T, E = CliError> = std::result::Result<T, E>;
+
+/// Exit code for bad input and usage errors.
+pub const EXIT_INPUT: u8 = 2;
+/// Exit code for runtime failures.
+pub const EXIT_RUNTIME: u8 = 1;
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            CliError::Input(_) => EXIT_INPUT,
+            CliError::Runtime(_) => EXIT_RUNTIME,
+            // 400 malformed, 404 not found, 422 breaks a rule: the input is at fault.
+            CliError::Core(e) => match e.code().http_status() {
+                400 | 404 | 422 => EXIT_INPUT,
+                _ => EXIT_RUNTIME,
+            },
+        })
+    }
+}
+
+impl From<merx_core::store::StorageError> for CliError {
+    fn from(error: merx_core::store::StorageError) -> Self {
+        CliError::Core(error.into())
+    }
+}

@@ -1,0 +1,42 @@
+//! Opening the store a `--database-url` names.
+//!
+//! The server's [`open_store`] is the one place that knows the backends (`sqlite://`,
+//! `postgres://`, `memory:`); the CLI uses it too, so `merx serve` and the admin commands open a
+//! URL the same way. `migrate` also opens SQLite directly, to read its schema version.
+
+use std::sync::Arc;
+
+use merx_core::clock::{Clock, SystemClock};
+use merx_core::store::Store;
+use merx_server::store_url::open_store as open_server_store;
+use merx_server::ServerError;
+use merx_sqlite::SqliteStore;
+
+use crate::error::{CliError, Result};
+
+/// Whether `url` names a SQLite database.
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// Opens a SQLite store, creating and migrating the file when needed.
+pub async fn open_sqlite(url: &str) -> Result<SqliteStore> {
+    SqliteStore::open(url).await.map_err(|e| match e {
+        merx_sqlite::Error::InvalidUrl(_) => {
+            CliError::Input(format!("invalid database URL `{url}`: {e}"))
+        }
+        other => CliError::Runtime(format!("cannot open `{url}`: {other}")),
+    })
+}
+
+/// Opens the store `url` names.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    open_server_store(url, clock).await.map_err(|e| match e {
+        ServerError::UnsupportedDatabase(_) => CliError::Input(format!(
+            "unsupported database URL `{url}`: use sqlite://PATH, postgres://... or memory:"
+        )),
+        ServerError::Store(reason) => CliError::Runtime(format!("cannot open `{url}`: {reason}")),
+        other => CliError::Runtime(format!("cannot open `{url}`: {other}")),
+    })
+}

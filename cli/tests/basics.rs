@@ -1,0 +1,241 @@
+//! `--help`, completions, usage errors, `migrate`, `demo seed`, `price`.
+
+mod common;
+
+use common::Shop;
+use predicates::prelude::*;
+
+#[test]
+fn help_lists_commands_examples_and_exit_codes() {
+    let shop = Shop::new();
+    shop.merx()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("serve"))
+        .stdout(predicate::str::contains("products"))
+        .stdout(predicate::str::contains("Exit codes:"))
+        .stdout(predicate::str::contains("2  bad input or usage"));
+    for command in [
+        &["serve"][..],
+        &["migrate"],
+        &["demo", "seed"],
+        &["price"],
+        &["products", "list"],
+        &["products", "show"],
+        &["products", "create"],
+        &["products", "archive"],
+        &["products", "import"],
+        &["products", "export"],
+        &["orders", "list"],
+        &["orders", "show"],
+        &["orders", "transition"],
+        &["users", "create"],
+        &["users", "list"],
+        &["users", "disable"],
+        &["stock", "set"],
+        &["stock", "adjust"],
+        &["completions"],
+    ] {
+        shop.merx()
+            .args(command)
+            .arg("--help")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:\n  merx "));
+    }
+}
+
+#[test]
+fn completions_for_each_shell() {
+    let shop = Shop::new();
+    for (shell, marker) in [
+        ("bash", "_merx()"),
+        ("zsh", "#compdef merx"),
+        ("fish", "complete -c merx"),
+    ] {
+        shop.merx()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(marker));
+    }
+    shop.merx()
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2)
+        .stderr(
+            "error: invalid value 'tcsh' for '<SHELL>' [possible values: bash, elvish, fish, \
+             powershell, zsh] (see `merx --help`)\n",
+        );
+}
+
+#[test]
+fn usage_errors_are_one_line_with_exit_code_2() {
+    let shop = Shop::new();
+    shop.merx()
+        .arg("frobnicate")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("error: unrecognized subcommand 'frobnicate' (see `merx --help`)\n");
+    shop.merx()
+        .args(["products", "list", "--limit", "many"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: invalid value 'many' for '--limit <LIMIT>'",
+        ));
+}
+
+#[test]
+fn unsupported_database_url_is_bad_input() {
+    let shop = Shop::new();
+    shop.bare()
+        .args([
+            "--database-url",
+            "mysql://localhost/shop",
+            "products",
+            "list",
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            "error: unsupported database URL `mysql://localhost/shop`: use sqlite://PATH, \
+             postgres://... or memory:\n",
+        );
+}
+
+#[test]
+fn the_default_database_is_merx_db_in_the_working_directory() {
+    let shop = Shop::new();
+    shop.bare().arg("migrate").assert().success();
+    assert!(shop.path("merx.db").exists());
+}
+
+#[test]
+fn an_unopenable_database_is_a_runtime_failure() {
+    let shop = Shop::new();
+    for command in [&["products", "list"][..], &["migrate"]] {
+        shop.bare()
+            .args(["--database-url", "sqlite:///no/such/dir/x.db"])
+            .args(command)
+            .assert()
+            .code(1)
+            .stderr(
+                "error: cannot open `sqlite:///no/such/dir/x.db`: sqlite: unable to open database \
+                 file: /no/such/dir/x.db\n",
+            );
+    }
+}
+
+#[test]
+fn migrate_creates_the_schema_and_reports_its_version() {
+    let shop = Shop::new();
+    shop.merx().arg("migrate").assert().success().stdout(
+        predicate::str::is_match("^sqlite database is at schema version [1-9][0-9]*\n$").unwrap(),
+    );
+    assert!(shop.path("merx.db").exists());
+    let report = shop.json(&["migrate"]);
+    assert_eq!(report["backend"], "sqlite");
+    assert!(report["schemaVersion"].as_i64().unwrap() >= 1);
+    shop.bare()
+        .args(["--database-url", "memory:", "migrate"])
+        .assert()
+        .code(2)
+        .stderr("error: `memory:` has no schema to migrate: use sqlite://PATH or postgres://...\n");
+}
+
+#[test]
+fn demo_seed_loads_an_empty_store_once() {
+    let shop = Shop::new();
+    shop.merx()
+        .args(["demo", "seed"])
+        .assert()
+        .success()
+        .stdout("demo data loaded: 30 products, coupon WELCOME10, admin admin@merx.example\n");
+    let products = shop.json(&["products", "list", "--limit", "100"]);
+    assert_eq!(products.as_array().unwrap().len(), 30);
+    shop.merx()
+        .args(["demo", "seed"])
+        .assert()
+        .code(1)
+        .stderr("error: the catalog is not empty; demo data goes into a fresh store\n");
+}
+
+const REQUEST: &str = include_str!("../../examples/pricing/request.json");
+
+#[test]
+fn price_prints_the_priced_cart_from_a_file_or_stdin() {
+    let shop = Shop::new();
+    let file = shop.write("cart.json", REQUEST);
+    let output = shop.merx().arg("price").arg(&file).output().unwrap();
+    assert!(output.status.success());
+    let from_file: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The same function as the library (the request names its instant, so this is exact).
+    let request: merx_core::pricing::PricingRequest = serde_json::from_str(REQUEST).unwrap();
+    let expected = serde_json::to_value(request.price(Default::default()).unwrap()).unwrap();
+    assert_eq!(from_file, expected);
+    assert!(from_file["totals"]["total"].is_string());
+    let output = shop
+        .merx()
+        .args(["price", "-"])
+        .write_stdin(REQUEST)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let from_stdin: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(from_stdin, from_file);
+}
+
+#[test]
+fn price_reports_bad_input() {
+    let shop = Shop::new();
+    shop.merx()
+        .args(["price", "missing.json"])
+        .assert()
+        .code(2)
+        .stderr("error: cannot read `missing.json`: No such file or directory (os error 2)\n");
+    shop.write("bad.json", "{\"cart\": 3}");
+    shop.merx()
+        .args(["price", "bad.json"])
+        .assert()
+        .code(2)
+        .stderr(
+            "error: `bad.json` is not a pricing request: invalid type: integer `3`, expected \
+             struct Cart at line 1 column 10\n",
+        );
+    shop.merx()
+        .args(["price", "-"])
+        .write_stdin("not json")
+        .assert()
+        .code(2)
+        .stderr("error: stdin is not a pricing request: expected ident at line 1 column 2\n");
+}
+
+/// Against PostgreSQL when `MERX_TEST_DATABASE_URL` names one (as `scripts/test` and CI do).
+#[test]
+fn migrate_postgres() {
+    let Ok(url) = std::env::var("MERX_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must provide MERX_TEST_DATABASE_URL"
+        );
+        eprintln!("skipped: MERX_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let shop = Shop::new();
+    let output = shop
+        .bare()
+        .args(["--database-url", &url, "--json", "migrate"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["backend"], "postgres");
+    assert!(report["schemaVersion"].as_i64().unwrap() >= 1);
+}

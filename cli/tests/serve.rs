@@ -1,0 +1,126 @@
+//! `merx serve`: the real binary on a free port, asked over HTTP, stopped with SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Shop;
+
+/// Kills the server if a test fails before stopping it.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn get(address: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+/// Starts `merx serve` on port 0 and returns the lines it printed before listening.
+fn start(shop: &Shop, extra: &[&str]) -> (Server, Vec<String>, String) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_merx"))
+        .current_dir(shop.dir.path())
+        .env_remove("MERX_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .args([
+            "--database-url",
+            &shop.url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn merx serve");
+    let mut server = Server(child);
+    let mut stdout = BufReader::new(server.0.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "merx serve did not start");
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "merx serve exited: {lines:?}"
+        );
+        let line = line.trim_end().to_string();
+        if let Some(address) = line.strip_prefix("listening on http://") {
+            let address = address.to_string();
+            return (server, lines, address);
+        }
+        lines.push(line);
+    }
+}
+
+#[cfg(unix)]
+fn terminate(server: &mut Server) -> std::process::ExitStatus {
+    let pid = server.0.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    server.0.wait().unwrap()
+}
+
+#[test]
+fn serve_demo_loads_the_shop_once_and_answers_http() {
+    let shop = Shop::new();
+    let (mut server, lines, address) = start(&shop, &["--demo"]);
+    assert_eq!(
+        lines,
+        ["demo data loaded: 30 products, coupon WELCOME10, admin admin@merx.example"]
+    );
+    let health = get(&address, "/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.ends_with("{\"status\":\"ok\"}"), "{health}");
+    let products = get(&address, "/v1/products?limit=1");
+    assert!(products.contains("\"total\":30"), "{products}");
+    #[cfg(unix)]
+    assert!(
+        terminate(&mut server).success(),
+        "graceful shutdown exits 0"
+    );
+    drop(server);
+
+    // The data is in the SQLite file: a second start with --demo does not load it again.
+    let (server, lines, address) = start(&shop, &["--demo"]);
+    assert_eq!(
+        lines,
+        ["demo data not loaded: the catalog already has products"]
+    );
+    assert!(get(&address, "/v1/products?limit=1").contains("\"total\":30"));
+    drop(server);
+}
+
+#[test]
+fn serve_reports_a_short_jwt_secret_as_bad_input() {
+    let shop = Shop::new();
+    shop.merx()
+        .args(["serve", "--jwt-secret", "short"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::ends_with(
+            "error: --jwt-secret must be at least 32 bytes\n",
+        ));
+}

@@ -1,0 +1,258 @@
+//! The caller's cart. Signed-in customers have their own; guests send back the `X-Cart-Id` a
+//! change returned. Every response is the cart with its price from the core (`{"cart",
+//! "priced", "stored"}`) and repeats the cart id in `X-Cart-Id`.
+
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use merx_core::cart::Address;
+use merx_core::cart_service::{CartOwner, CartView};
+use merx_core::ids::{LineId, ProductId, ShippingMethodId, VariantId};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, CartIdHeader, MaybeUser, CART_ID_HEADER};
+use crate::AppState;
+
+/// The cart routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_cart))
+        .routes(routes!(add_item))
+        .routes(routes!(update_item, remove_item))
+        .routes(routes!(apply_coupon))
+        .routes(routes!(remove_coupon))
+        .routes(routes!(set_shipping_address))
+        .routes(routes!(set_shipping_method))
+}
+
+/// Whose cart: the signed-in customer's, else the guest cart named by `X-Cart-Id`.
+fn owner(user: &MaybeUser, header: CartIdHeader) -> CartOwner {
+    match &user.0 {
+        Some(user) => CartOwner::Customer(user.id),
+        None => CartOwner::Guest(header.0),
+    }
+}
+
+fn respond(view: CartView) -> Response {
+    let id = view.cart.id;
+    let stored = view.stored;
+    let mut response = Json(view).into_response();
+    if stored {
+        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+            response.headers_mut().insert(CART_ID_HEADER, value);
+        }
+    }
+    response
+}
+
+/// An item to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddItem {
+    /// The product.
+    #[schema(value_type = uuid::Uuid)]
+    pub product_id: ProductId,
+    /// The variant.
+    #[schema(value_type = uuid::Uuid)]
+    pub variant_id: VariantId,
+    /// How many (decimal string or number; whole units unless sold by measure).
+    #[schema(value_type = String, example = "1")]
+    pub quantity: Decimal,
+}
+
+/// A new quantity; zero removes the line.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SetQuantity {
+    /// The quantity.
+    #[schema(value_type = String, example = "2")]
+    pub quantity: Decimal,
+}
+
+/// A coupon code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CouponCode {
+    /// The code as typed.
+    pub code: String,
+}
+
+/// The shipping method to use (`null` clears it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingMethodChoice {
+    /// A method id from `priced.shippingOptions`.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub method_id: Option<ShippingMethodId>,
+}
+
+const CART_DOC: &str = "The cart and its price: `{\"cart\": core Cart, \"priced\": core PricedCart, \"stored\": bool}`";
+
+/// The caller's cart, priced (an empty unsaved cart when there is none yet).
+#[utoipa::path(get, path = "/v1/cart", tag = "cart", operation_id = "getCart",
+    security((), ("bearer" = [])),
+    params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
+    responses((status = 200, description = CART_DOC, body = Object)))]
+async fn get_cart(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    header: CartIdHeader,
+) -> ApiResult<Response> {
+    let view = state
+        .carts()
+        .get(owner(&user, header), state.config().default_currency)
+        .await?;
+    Ok(respond(view))
+}
+
+/// Add an item (creates the cart on first use and returns its id in `X-Cart-Id`).
+#[utoipa::path(post, path = "/v1/cart/items", tag = "cart", operation_id = "addCartItem",
+    security((), ("bearer" = [])), request_body = AddItem,
+    params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
+    responses((status = 200, description = CART_DOC, body = Object)))]
+async fn add_item(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    header: CartIdHeader,
+    ApiJson(item): ApiJson<AddItem>,
+) -> ApiResult<Response> {
+    let view = state
+        .carts()
+        .add_item(
+            owner(&user, header),
+            state.config().default_currency,
+            item.product_id,
+            item.variant_id,
+            item.quantity,
+        )
+        .await?;
+    Ok(respond(view))
+}
+
+/// Change a line's quantity (zero removes it).
+#[utoipa::path(put, path = "/v1/cart/items/{itemId}", tag = "cart", operation_id = "updateCartItem",
+    security((), ("bearer" = [])), request_body = SetQuantity,
+    params(("itemId" = uuid::Uuid, Path), ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
+    responses((status = 200, description = CART_DOC, body = Object)))]
+async fn update_item(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    header: CartIdHeader,
+    ApiPath(line_id): ApiPath<LineId>,
+    ApiJson(change): ApiJson<SetQuantity>,
+) -> ApiResult<Response> {
+    let view = state
+        .carts()
+        .set_quantity(owner(&user, header), line_id, change.quantity)
+        .await?;
+    Ok(respond(view))
+}
+
+/// Remove a line.
+#[utoipa::path(delete, path = "/v1/cart/items/{itemId}", tag = "cart", operation_id = "removeCartItem",
+    security((), ("bearer" = [])),
+    params(("itemId" = uuid::Uuid, Path), ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
+    responses((status = 200, description = CART_DOC, body = Object)))]
+async fn remove_item(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    header: CartIdHeader,
+    ApiPath(line_id): ApiPath<LineId>,
+) -> ApiResult<Response> {
+    let view = state
+        .carts()
+        .remove_line(owner(&user, header), line_id)
+        .await?;
+    Ok(respond(view))
+}
+
+/// Apply a coupon code. An unknown code is refused (422 `coupon_not_found`); a known code that
+/// does not apply yet is kept and explained in `priced.rejectedCoupons`.
+#[utoipa::path(post, path = "/v1/cart/coupons", tag = "cart", operation_id = "applyCoupon",
+    security((), ("bearer" = [])), request_body = CouponCode,
+    params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
+    responses((status = 200, description = CART_DOC, body = Object)))]
+async fn apply_coupon(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    header: CartIdHeader,
+    ApiJson(coupon): ApiJson<CouponCode>,
+) -> ApiResult<Response> {
+    let view = state
+        .carts()
+        .apply_coupon(
+            owner(&user, header),
+            state.config().default_currency,
+            &coupon.code,
+        )
+        .await?;
+    Ok(respond(view))
+}
+
+/// Remove a coupon code.
+#[utoipa::path(delete, path = "/v1/cart/coupons/{code}", tag = "cart", operation_id = "removeCoupon",
+    security((), ("bearer" = [])),
+    params(("code" = String, Path), ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
+    responses((status = 200, description = CART_DOC, body = Object)))]
+async fn remove_coupon(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    header: CartIdHeader,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Response> {
+    let view = state
+        .carts()
+        .remove_coupon(owner(&user, header), &code)
+        .await?;
+    Ok(respond(view))
+}
+
+/// Set the shipping address (country is an ISO-3166 alpha-2 code).
+#[utoipa::path(put, path = "/v1/cart/shipping-address", tag = "cart", operation_id = "setShippingAddress",
+    security((), ("bearer" = [])), request_body(content = Object, description = "core `Address`: name, line1, line2, city, region, postalCode, country"),
+    params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
+    responses((status = 200, description = CART_DOC, body = Object)))]
+async fn set_shipping_address(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    header: CartIdHeader,
+    ApiJson(address): ApiJson<Address>,
+) -> ApiResult<Response> {
+    let view = state
+        .carts()
+        .set_shipping_address(
+            owner(&user, header),
+            state.config().default_currency,
+            Some(address),
+        )
+        .await?;
+    Ok(respond(view))
+}
+
+/// Choose the shipping method.
+#[utoipa::path(put, path = "/v1/cart/shipping-method", tag = "cart", operation_id = "setShippingMethod",
+    security((), ("bearer" = [])), request_body = ShippingMethodChoice,
+    params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
+    responses((status = 200, description = CART_DOC, body = Object)))]
+async fn set_shipping_method(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    header: CartIdHeader,
+    ApiJson(choice): ApiJson<ShippingMethodChoice>,
+) -> ApiResult<Response> {
+    let view = state
+        .carts()
+        .set_shipping_method(
+            owner(&user, header),
+            state.config().default_currency,
+            choice.method_id,
+        )
+        .await?;
+    Ok(respond(view))
+}

@@ -1,0 +1,296 @@
+//! Orders: checkout, reading, history, admin transitions, payments and refunds.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use merx_core::cart_service::CartOwner;
+use merx_core::ids::{OrderId, UserId};
+use merx_core::listing::{self, PageRequest};
+use merx_core::order::{Actor, Order, OrderStatus};
+use merx_core::payment::{PaymentMethod, PaymentTransaction};
+use merx_core::user::User;
+use merx_core::Error;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiResult;
+use crate::extract::{
+    Admin, ApiJson, ApiPath, ApiQuery, CartIdHeader, IdempotencyKeyHeader, MaybeUser, SignedIn,
+};
+use crate::AppState;
+
+/// The order routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(checkout, list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(process_order))
+        .routes(routes!(ship_order))
+        .routes(routes!(deliver_order))
+        .routes(routes!(cancel_order))
+        .routes(routes!(refund_order))
+        .routes(routes!(pay_order, list_payments))
+}
+
+fn actor_of(user: Option<&User>) -> Actor {
+    match user {
+        Some(user) => Actor::User { user_id: user.id },
+        None => Actor::Guest,
+    }
+}
+
+/// The order `id` if the caller may see it; `not_found` otherwise, so ids of other customers'
+/// orders cannot be confirmed.
+async fn visible_order(state: &AppState, viewer: Option<&User>, id: OrderId) -> ApiResult<Order> {
+    let order = state.store().get_order(id).await?;
+    if listing::can_view_order(viewer, &order) {
+        Ok(order)
+    } else {
+        Err(Error::NotFound {
+            entity: OrderId::ENTITY,
+            id: id.to_string(),
+        }
+        .into())
+    }
+}
+
+/// Checkout options.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutBody {
+    /// Contact email (guests should give one).
+    pub email: Option<String>,
+}
+
+/// Order history filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct OrderListQuery {
+    /// 1-based page (default 1).
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `pending`, `processing`, `shipped`, `delivered` or `cancelled`.
+    #[param(inline, value_type = Option<crate::openapi::OrderStatusDoc>)]
+    pub status: Option<OrderStatus>,
+    /// Only this customer's orders (admins; customers may name only themselves).
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub customer_id: Option<UserId>,
+}
+
+/// Shipping details.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShipBody {
+    /// Carrier tracking number.
+    pub tracking_number: Option<String>,
+}
+
+/// A refund.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundBody {
+    /// Amount to refund (decimal string); everything refundable when left out.
+    #[schema(value_type = Option<String>)]
+    pub amount: Option<Decimal>,
+}
+
+/// A payment.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayBody {
+    /// The payment token (with the built-in test gateway, a test card number such as
+    /// `4242424242424242`).
+    pub token: String,
+}
+
+impl std::fmt::Debug for PayBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PayBody(..)")
+    }
+}
+
+const ORDER_DOC: &str = "The order (core `Order`)";
+
+/// Check out the caller's cart. With `Idempotency-Key`, a retry returns the first order.
+#[utoipa::path(post, path = "/v1/orders", tag = "orders", operation_id = "checkout",
+    security((), ("bearer" = [])), request_body = CheckoutBody,
+    params(("Idempotency-Key" = Option<String>, Header), ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
+    responses((status = 201, description = ORDER_DOC, body = Object)))]
+async fn checkout(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    CartIdHeader(cart_id): CartIdHeader,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    ApiJson(body): ApiJson<CheckoutBody>,
+) -> ApiResult<impl IntoResponse> {
+    let owner = match &user {
+        Some(user) => CartOwner::Customer(user.id),
+        None => CartOwner::Guest(cart_id),
+    };
+    let order = state
+        .checkout()
+        .checkout_for(owner, body.email, key, actor_of(user.as_ref()))
+        .await?;
+    Ok((StatusCode::CREATED, Json(order)))
+}
+
+/// Order history: the caller's own, or everyone's for admins.
+#[utoipa::path(get, path = "/v1/orders", tag = "orders", operation_id = "listOrders",
+    security(("bearer" = [])), params(OrderListQuery),
+    responses((status = 200, description = "A page of orders (core `Order`)", body = crate::openapi::PageDoc)))]
+async fn list_orders(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    ApiQuery(query): ApiQuery<OrderListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let request = PageRequest::new(query.page, query.limit)?;
+    let page = listing::list_orders(
+        state.store(),
+        &viewer,
+        query.customer_id,
+        query.status,
+        request,
+    )
+    .await?;
+    Ok(Json(page))
+}
+
+/// One order (the buyer's or an admin's; a guest order by its id).
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", operation_id = "getOrder",
+    security((), ("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = ORDER_DOC, body = Object)))]
+async fn get_order(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    ApiPath(id): ApiPath<OrderId>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(visible_order(&state, viewer.as_ref(), id).await?))
+}
+
+/// pending -> processing (admins).
+#[utoipa::path(post, path = "/v1/orders/{id}/process", tag = "orders", operation_id = "processOrder",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = ORDER_DOC, body = Object)))]
+async fn process_order(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiPath(id): ApiPath<OrderId>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(
+        state
+            .orders()
+            .start_processing(id, actor_of(Some(&admin)))
+            .await?,
+    ))
+}
+
+/// processing -> shipped, with an optional tracking number (admins).
+#[utoipa::path(post, path = "/v1/orders/{id}/ship", tag = "orders", operation_id = "shipOrder",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = ShipBody,
+    responses((status = 200, description = ORDER_DOC, body = Object)))]
+async fn ship_order(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiPath(id): ApiPath<OrderId>,
+    ApiJson(body): ApiJson<ShipBody>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(
+        state
+            .orders()
+            .ship(id, body.tracking_number, actor_of(Some(&admin)))
+            .await?,
+    ))
+}
+
+/// shipped -> delivered (admins).
+#[utoipa::path(post, path = "/v1/orders/{id}/deliver", tag = "orders", operation_id = "deliverOrder",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = ORDER_DOC, body = Object)))]
+async fn deliver_order(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiPath(id): ApiPath<OrderId>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(
+        state.orders().deliver(id, actor_of(Some(&admin))).await?,
+    ))
+}
+
+/// Cancel a pending or processing order: voids or refunds the payment, releases stock (admins).
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", operation_id = "cancelOrder",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = ORDER_DOC, body = Object)))]
+async fn cancel_order(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiPath(id): ApiPath<OrderId>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(
+        state.orders().cancel(id, actor_of(Some(&admin))).await?,
+    ))
+}
+
+/// Refund captured money, all or part (admins). `Idempotency-Key` makes a retry safe.
+#[utoipa::path(post, path = "/v1/orders/{id}/refund", tag = "orders", operation_id = "refundOrder",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = RefundBody,
+    responses((status = 200, description = ORDER_DOC, body = Object)))]
+async fn refund_order(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiPath(id): ApiPath<OrderId>,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    ApiJson(body): ApiJson<RefundBody>,
+) -> ApiResult<Json<Order>> {
+    let order = state.store().get_order(id).await?;
+    let amount = body.amount.unwrap_or_else(|| order.payment.refundable());
+    // Without a client key every request is a new refund, as the client asked for.
+    let key = key.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    Ok(Json(
+        state
+            .payments()
+            .refund(id, amount, actor_of(Some(&admin)), &key)
+            .await?,
+    ))
+}
+
+/// Pay an order through the configured gateway (authorize and capture).
+#[utoipa::path(post, path = "/v1/orders/{id}/payments", tag = "orders", operation_id = "payOrder",
+    security((), ("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = PayBody,
+    responses((status = 200, description = ORDER_DOC, body = Object)))]
+async fn pay_order(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    ApiPath(id): ApiPath<OrderId>,
+    ApiJson(body): ApiJson<PayBody>,
+) -> ApiResult<Json<Order>> {
+    visible_order(&state, viewer.as_ref(), id).await?;
+    let method = PaymentMethod::new(body.token);
+    Ok(Json(
+        state
+            .payments()
+            .charge(id, &method, actor_of(viewer.as_ref()))
+            .await?,
+    ))
+}
+
+/// An order's payment attempts, oldest first.
+#[utoipa::path(get, path = "/v1/orders/{id}/payments", tag = "orders", operation_id = "listPayments",
+    security((), ("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "core `PaymentTransaction` list", body = Vec<Object>)))]
+async fn list_payments(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    ApiPath(id): ApiPath<OrderId>,
+) -> ApiResult<Json<Vec<PaymentTransaction>>> {
+    visible_order(&state, viewer.as_ref(), id).await?;
+    Ok(Json(state.store().list_transactions(id).await?))
+}

@@ -1,0 +1,108 @@
+//! Product reviews: read by everyone, written by signed-in customers, moderated by moderators
+//! and admins.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use merx_core::ids::{ProductId, ReviewId};
+use merx_core::listing;
+use merx_core::review::{Review, ReviewInput};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeUser, SignedIn};
+use crate::AppState;
+
+/// The review routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_reviews, submit_review))
+        .routes(routes!(hide_review))
+        .routes(routes!(restore_review))
+}
+
+/// Review list options.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ReviewQuery {
+    /// Include hidden reviews (moderators and admins).
+    pub include_hidden: Option<bool>,
+}
+
+/// A review.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct ReviewInputDoc {
+    /// 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
+    rating: u8,
+    /// At most 200 characters.
+    title: Option<String>,
+    /// At most 5000 characters.
+    body: Option<String>,
+}
+
+/// A product's reviews, newest first.
+#[utoipa::path(get, path = "/v1/products/{id}/reviews", tag = "reviews", operation_id = "listReviews",
+    params(("id" = uuid::Uuid, Path), ReviewQuery), security((), ("bearer" = [])),
+    responses((status = 200, description = "Reviews (core `Review`)", body = Vec<Object>)))]
+async fn list_reviews(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    ApiPath(product_id): ApiPath<ProductId>,
+    ApiQuery(query): ApiQuery<ReviewQuery>,
+) -> ApiResult<Json<Vec<Review>>> {
+    let include_hidden = query.include_hidden.unwrap_or(false);
+    listing::check_hidden_reviews_access(viewer.as_ref(), include_hidden)?;
+    state.store().get_product(product_id).await?;
+    Ok(Json(
+        state
+            .reviews()
+            .for_product(product_id, include_hidden)
+            .await?,
+    ))
+}
+
+/// Review a product (one review per customer and product).
+#[utoipa::path(post, path = "/v1/products/{id}/reviews", tag = "reviews", operation_id = "submitReview",
+    params(("id" = uuid::Uuid, Path)), security(("bearer" = [])), request_body = ReviewInputDoc,
+    responses((status = 201, description = "The review (core `Review`)", body = Object)))]
+async fn submit_review(
+    State(state): State<AppState>,
+    SignedIn(author): SignedIn,
+    ApiPath(product_id): ApiPath<ProductId>,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> ApiResult<impl IntoResponse> {
+    let review = state.reviews().submit(&author, product_id, input).await?;
+    Ok((StatusCode::CREATED, Json(review)))
+}
+
+/// Hide a review (moderators and admins).
+#[utoipa::path(post, path = "/v1/reviews/{id}/hide", tag = "reviews", operation_id = "hideReview",
+    params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The review (core `Review`)", body = Object)))]
+async fn hide_review(
+    State(state): State<AppState>,
+    SignedIn(moderator): SignedIn,
+    ApiPath(id): ApiPath<ReviewId>,
+) -> ApiResult<Json<Review>> {
+    Ok(Json(state.reviews().hide(&moderator, id).await?))
+}
+
+/// Show a hidden review again (moderators and admins).
+#[utoipa::path(post, path = "/v1/reviews/{id}/restore", tag = "reviews", operation_id = "restoreReview",
+    params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The review (core `Review`)", body = Object)))]
+async fn restore_review(
+    State(state): State<AppState>,
+    SignedIn(moderator): SignedIn,
+    ApiPath(id): ApiPath<ReviewId>,
+) -> ApiResult<Json<Review>> {
+    Ok(Json(state.reviews().restore(&moderator, id).await?))
+}

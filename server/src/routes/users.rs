@@ -1,0 +1,265 @@
+//! Accounts: registration, sign-in, profiles, the admin user list, password reset.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use merx_core::ids::UserId;
+use merx_core::listing::{self, PageRequest};
+use merx_core::user::{ProfileUpdate, Registration, User, UserStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiResult;
+use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, CartIdHeader, SignedIn};
+use crate::AppState;
+
+/// The user routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register, list_users))
+        .routes(routes!(register_alias))
+        .routes(routes!(login))
+        .routes(routes!(me))
+        .routes(routes!(get_user, update_user, delete_user))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(confirm_password_reset))
+}
+
+/// Registration input (`name` may be empty).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct RegistrationDoc {
+    email: String,
+    password: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Sign-in input.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed-in session.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    /// The access token for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// When the token stops working.
+    pub expires_at: DateTime<Utc>,
+    /// The account (core `User`).
+    #[schema(value_type = Object)]
+    pub user: User,
+}
+
+/// Password-reset request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetRequest {
+    /// The account's email.
+    pub email: String,
+}
+
+/// Password-reset confirmation.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetConfirm {
+    /// The token from the reset email.
+    pub token: String,
+    /// The new password.
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ResetConfirm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResetConfirm(..)")
+    }
+}
+
+/// A profile change; `status` and `roles` are for admins.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct ProfileUpdateDoc {
+    name: Option<String>,
+    /// `active` or `inactive`.
+    status: Option<String>,
+    /// Any of `admin`, `customer`, `moderator`.
+    roles: Option<Vec<String>>,
+}
+
+/// User list filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// 1-based page (default 1).
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `active` or `inactive`.
+    #[param(inline, value_type = Option<crate::openapi::UserStatusDoc>)]
+    pub status: Option<UserStatus>,
+}
+
+/// Register a customer account.
+#[utoipa::path(post, path = "/v1/users", tag = "users", operation_id = "registerUser",
+    request_body = RegistrationDoc,
+    responses((status = 201, description = "The new account (core `User`)", body = Object)))]
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(registration): ApiJson<Registration>,
+) -> ApiResult<impl IntoResponse> {
+    let user = state.users().register(registration).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// Register a customer account (alias of `POST /v1/users`).
+#[utoipa::path(post, path = "/v1/users/register", tag = "users", operation_id = "registerUserAlias",
+    request_body = RegistrationDoc,
+    responses((status = 201, description = "The new account (core `User`)", body = Object)))]
+async fn register_alias(
+    state: State<AppState>,
+    body: ApiJson<Registration>,
+) -> ApiResult<impl IntoResponse> {
+    register(state, body).await
+}
+
+/// Sign in; with `X-Cart-Id`, the guest cart is merged into the customer's cart.
+#[utoipa::path(post, path = "/v1/users/login", tag = "users", operation_id = "login",
+    request_body = LoginRequest,
+    params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest cart to merge")),
+    responses((status = 200, body = LoginResponse)))]
+async fn login(
+    State(state): State<AppState>,
+    CartIdHeader(guest_cart): CartIdHeader,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let user = state
+        .users()
+        .authenticate(&request.email, &request.password)
+        .await?;
+    if let Some(cart_id) = guest_cart {
+        state.carts().merge_guest_cart(user.id, cart_id).await?;
+    }
+    let (access_token, expires_at) = state.tokens().issue(user.id, state.clock().now())?;
+    Ok(Json(LoginResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_at,
+        user,
+    }))
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/v1/users/me", tag = "users", operation_id = "getMe",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The account (core `User`)", body = Object)))]
+async fn me(SignedIn(user): SignedIn) -> Json<User> {
+    Json(user)
+}
+
+/// An account (own, or any for admins).
+#[utoipa::path(get, path = "/v1/users/{id}", tag = "users", operation_id = "getUser",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "The account (core `User`)", body = Object)))]
+async fn get_user(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    ApiPath(id): ApiPath<UserId>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(state.users().get_for(&viewer, id).await?))
+}
+
+/// Change an account: the owner may change the name; admins also status and roles.
+#[utoipa::path(put, path = "/v1/users/{id}", tag = "users", operation_id = "updateUser",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = ProfileUpdateDoc,
+    responses((status = 200, description = "The account (core `User`)", body = Object)))]
+async fn update_user(
+    State(state): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<UserId>,
+    ApiJson(update): ApiJson<ProfileUpdate>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(
+        state.users().update_profile(&actor, id, update).await?,
+    ))
+}
+
+/// Soft-delete an account (own, or any for admins).
+#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", operation_id = "deleteUser",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
+async fn delete_user(
+    State(state): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<UserId>,
+) -> ApiResult<StatusCode> {
+    state.users().close_account(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// List accounts (admins).
+#[utoipa::path(get, path = "/v1/users", tag = "users", operation_id = "listUsers",
+    security(("bearer" = [])), params(UserListQuery),
+    responses((status = 200, description = "A page of accounts", body = crate::openapi::PageDoc)))]
+async fn list_users(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiQuery(query): ApiQuery<UserListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let request = PageRequest::new(query.page, query.limit)?;
+    let page = listing::list_users(state.store(), &admin, query.status, request).await?;
+    Ok(Json(page))
+}
+
+/// Ask for a password-reset email. Always 202, whether or not the account exists; the token goes
+/// out as a `PasswordResetRequested` event, never in a response.
+#[utoipa::path(post, path = "/v1/users/password-reset", tag = "users", operation_id = "requestPasswordReset",
+    request_body = ResetRequest,
+    responses((status = 202, description = "Accepted")))]
+async fn request_password_reset(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<ResetRequest>,
+) -> ApiResult<StatusCode> {
+    state.users().send_password_reset(&request.email).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Set a new password with a reset token.
+#[utoipa::path(post, path = "/v1/users/password-reset/confirm", tag = "users", operation_id = "confirmPasswordReset",
+    request_body = ResetConfirm,
+    responses((status = 204, description = "Password changed")))]
+async fn confirm_password_reset(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<ResetConfirm>,
+) -> ApiResult<StatusCode> {
+    state
+        .users()
+        .reset_password(&request.token, &request.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
