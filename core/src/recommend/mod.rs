@@ -37,6 +37,7 @@ pub mod buy_again;
 pub mod data;
 pub mod ease;
 pub mod eval;
+pub mod from_store;
 pub mod model_io;
 pub mod popularity;
 pub mod serve;
@@ -53,6 +54,11 @@ pub use data::{
 };
 pub use ease::{EaseConfig, EaseModel};
 pub use eval::{RankingMetrics, Split, Stratify};
+#[cfg(feature = "recommend-training")]
+pub use from_store::train_from_store;
+pub use from_store::{
+    interactions_from_orders, unavailable_from_catalog, StoreRecommender, Trained, TrainingCounts,
+};
 pub use popularity::Popularity;
 pub use serve::{unavailable_products, Contribution, RecommendRequest, Recommendation, Source};
 pub use similarity::{ItemSimilarity, Similarity, SimilarityConfig};
