@@ -112,6 +112,16 @@ Examples:
   merx stock adjust TEE-BLK-M -- -3"
     )]
     Stock(StockCommand),
+    /// Recommendations: train a model from the orders, recommend for a customer or a product.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  merx recs train --model shop-recs.json
+  merx recs for-user 6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77 --k 5
+  merx recs similar 0b7e4c2a-5d1f-4e8a-8c3b-9f2d1a6e4b10"
+    )]
+    Recs(RecsCommand),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -426,5 +436,50 @@ Examples:
         /// Units to add; negative to remove.
         #[arg(allow_negative_numbers = true)]
         delta: String,
+    },
+}
+
+/// The model file every `merx recs` command uses unless told otherwise.
+pub const DEFAULT_RECS_MODEL: &str = "./merx-recs.json";
+
+/// `merx recs ...`
+#[derive(Debug, Subcommand)]
+pub enum RecsCommand {
+    /// Fit a model on the store's orders (non-cancelled, placed by customers) and save it.
+    #[command(
+        after_help = "Examples:\n  merx recs train\n  merx recs train --model /var/lib/merx/recs.json"
+    )]
+    Train {
+        /// Where to write the model JSON.
+        #[arg(long, default_value = DEFAULT_RECS_MODEL)]
+        model: PathBuf,
+    },
+    /// Products for a customer from what they bought (popular products without history).
+    #[command(
+        after_help = "Examples:\n  merx recs for-user 6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77 --k 5"
+    )]
+    ForUser {
+        /// Customer (user) id.
+        user_id: String,
+        /// The saved model.
+        #[arg(long, default_value = DEFAULT_RECS_MODEL)]
+        model: PathBuf,
+        /// How many products.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+        k: u16,
+    },
+    /// Products bought together with a product.
+    #[command(
+        after_help = "Examples:\n  merx recs similar 0b7e4c2a-5d1f-4e8a-8c3b-9f2d1a6e4b10 --k 5"
+    )]
+    Similar {
+        /// Product id.
+        product_id: String,
+        /// The saved model.
+        #[arg(long, default_value = DEFAULT_RECS_MODEL)]
+        model: PathBuf,
+        /// How many products.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+        k: u16,
     },
 }

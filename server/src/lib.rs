@@ -148,6 +148,7 @@ struct Inner {
     orders: OrderService,
     payments: Arc<PaymentProcessor>,
     reviews: ReviewService,
+    recommendations: routes::recommendations::ModelSlot,
     metrics: Metrics,
     rate_limiter: Option<RateLimiter>,
 }
@@ -191,6 +192,7 @@ impl AppState {
             checkout: CheckoutService::new(store.clone(), clock.clone()),
             orders: OrderService::new(store.clone(), payments.clone(), clock.clone()),
             reviews: ReviewService::new(store.clone(), clock.clone()),
+            recommendations: routes::recommendations::ModelSlot::default(),
             tokens: TokenKeys::new(&config.jwt_secret, config.token_ttl),
             rate_limiter: config.rate_limit.map(RateLimiter::new),
             metrics: Metrics::new(),
@@ -253,6 +255,10 @@ impl AppState {
     /// Reviews.
     pub fn reviews(&self) -> &ReviewService {
         &self.0.reviews
+    }
+    /// The recommendation model, trained on first use.
+    pub fn recommendations(&self) -> &routes::recommendations::ModelSlot {
+        &self.0.recommendations
     }
     /// Request metrics.
     pub fn metrics(&self) -> &Metrics {

@@ -214,6 +214,7 @@ impl Modify for Finish {
         (name = "settings", description = "Promotions, tax, shipping, currencies (admin)"),
         (name = "cart", description = "The caller's cart, always priced"),
         (name = "orders", description = "Checkout, order history, transitions, payments"),
+        (name = "recommendations", description = "For you, also bought, popular, retraining"),
         (name = "ops", description = "Health, readiness, metrics, documentation")
     )
 )]

@@ -4,6 +4,7 @@ mod admin;
 mod orders;
 mod price;
 mod products;
+mod recs;
 mod serve;
 mod stock;
 mod transfer;
@@ -88,5 +89,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Orders(command) => orders::run(&Context::open(&cli).await?, command).await,
         Command::Users(command) => users::run(&Context::open(&cli).await?, command).await,
         Command::Stock(command) => stock::run(&Context::open(&cli).await?, command).await,
+        Command::Recs(command) => recs::run(&Context::open(&cli).await?, command).await,
     }
 }

@@ -4,6 +4,7 @@ pub mod cart;
 pub mod catalog;
 pub mod ops;
 pub mod orders;
+pub mod recommendations;
 pub mod reviews;
 pub mod settings;
 pub mod users;
@@ -23,5 +24,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(settings::router())
         .merge(cart::router())
         .merge(orders::router())
+        .merge(recommendations::router())
         .merge(ops::documented())
 }

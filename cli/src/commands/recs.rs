@@ -1,0 +1,129 @@
+//! `merx recs train|for-user|similar`: the same training as the server's
+//! `POST /v1/recommendations/train`, saved to a JSON file that the other two commands load.
+
+use std::path::Path;
+
+use merx_core::ids::{ProductId, UserId};
+use merx_core::recommend::{
+    train_from_store, unavailable_from_catalog, RecommendRequest, RecommenderConfig,
+    StoreRecommender,
+};
+use merx_server::routes::recommendations::{RecommendationList, TrainingReport};
+use serde::Serialize;
+
+use super::{parse_id, Context};
+use crate::cli::RecsCommand;
+use crate::error::{CliError, Result};
+use crate::output;
+
+/// Contributing products shown per "for user" recommendation.
+const EXPLAIN: usize = 3;
+
+/// What `merx recs train --json` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TrainOutput<'a> {
+    #[serde(flatten)]
+    counts: TrainingReport,
+    model: &'a Path,
+}
+
+/// Runs a `merx recs` command.
+pub async fn run(ctx: &Context, command: &RecsCommand) -> Result<()> {
+    match command {
+        RecsCommand::Train { model } => train(ctx, model).await,
+        RecsCommand::ForUser { user_id, model, k } => {
+            let user: UserId = parse_id(user_id)?;
+            let recommender = load(model)?;
+            let request = request(ctx, usize::from(*k), EXPLAIN).await?;
+            print(ctx, recommender.recommend_for_user(&user, &request).into())
+        }
+        RecsCommand::Similar {
+            product_id,
+            model,
+            k,
+        } => {
+            let product: ProductId = parse_id(product_id)?;
+            let recommender = load(model)?;
+            ctx.store.get_product(product).await?;
+            let request = request(ctx, usize::from(*k), 0)
+                .await?
+                .fill_with_popular(false);
+            print(ctx, recommender.also_bought(&[product], &request).into())
+        }
+    }
+}
+
+async fn train(ctx: &Context, path: &Path) -> Result<()> {
+    let trained = train_from_store(ctx.store.as_ref(), RecommenderConfig::sar()).await?;
+    let Some(recommender) = trained.recommender else {
+        return Err(CliError::Runtime(
+            "nothing to train on: the store has no non-cancelled customer orders".into(),
+        ));
+    };
+    let json = recommender.to_json()?;
+    std::fs::write(path, json)
+        .map_err(|e| CliError::Runtime(format!("cannot write `{}`: {e}", path.display())))?;
+    let counts = trained.counts;
+    if ctx.json {
+        return output::print_json(&TrainOutput {
+            counts: counts.into(),
+            model: path,
+        });
+    }
+    println!(
+        "trained on {} orders ({} lines, {} customers, {} products); saved to {}",
+        counts.orders,
+        counts.interactions,
+        counts.users,
+        counts.products,
+        path.display()
+    );
+    Ok(())
+}
+
+/// Loads a model saved by `merx recs train`; a missing or unreadable file is bad input.
+fn load(path: &Path) -> Result<StoreRecommender> {
+    let json = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => CliError::Input(format!(
+            "no model at `{}`: run `merx recs train` first",
+            path.display()
+        )),
+        _ => CliError::Input(format!("cannot read `{}`: {e}", path.display())),
+    })?;
+    StoreRecommender::from_json(&json)
+        .map_err(|e| CliError::Input(format!("`{}` is not a saved model: {e}", path.display())))
+}
+
+async fn request(ctx: &Context, k: usize, explain: usize) -> Result<RecommendRequest<ProductId>> {
+    let unavailable = unavailable_from_catalog(ctx.store.as_ref()).await?;
+    Ok(RecommendRequest::top(k)
+        .unavailable(unavailable)
+        .explain(explain))
+}
+
+fn print(ctx: &Context, list: RecommendationList) -> Result<()> {
+    if ctx.json {
+        return output::print_json(&list);
+    }
+    let mut table = output::table(&["product", "score", "source", "because"]);
+    for item in &list.items {
+        let source = serde_json::to_value(item.source)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let because: Vec<String> = item
+            .because
+            .iter()
+            .map(|part| part.product_id.to_string())
+            .collect();
+        table.add_row(vec![
+            item.product_id.to_string(),
+            format!("{:.4}", item.score),
+            source,
+            because.join(", "),
+        ]);
+    }
+    println!("{table}");
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! `merx recs train|for-user|similar` on a demo shop with a few customer orders.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::Shop;
+use merx_core::cart_service::{CartOwner, CartService};
+use merx_core::checkout::{CheckoutRequest, CheckoutService};
+use merx_core::clock::{Clock, SystemClock};
+use merx_core::ids::UserId;
+use merx_core::order::Actor;
+use merx_core::store::Store;
+use merx_core::Currency;
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// Places one order of `customer` holding one unit of each of `products`, through the core.
+fn place_order(shop: &Shop, customer: &str, products: &[&Value]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store: Arc<dyn Store> =
+            Arc::new(merx_sqlite::SqliteStore::open(&shop.url).await.unwrap());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let carts = CartService::new(store.clone(), clock.clone());
+        let customer: UserId = customer.parse().unwrap();
+        let mut cart_id = None;
+        for product in products {
+            let view = carts
+                .add_item(
+                    CartOwner::Customer(customer),
+                    Currency::Usd,
+                    product["id"].as_str().unwrap().parse().unwrap(),
+                    product["variants"][0]["id"]
+                        .as_str()
+                        .unwrap()
+                        .parse()
+                        .unwrap(),
+                    1.into(),
+                )
+                .await
+                .unwrap();
+            cart_id = Some(view.cart.id);
+        }
+        CheckoutService::new(store, clock)
+            .checkout(
+                CheckoutRequest {
+                    cart_id: cart_id.unwrap(),
+                    email: None,
+                    idempotency_key: None,
+                },
+                Actor::User { user_id: customer },
+            )
+            .await
+            .unwrap();
+    })
+}
+
+fn customer(shop: &Shop, email: &str) -> String {
+    let user = shop.json(&[
+        "users",
+        "create",
+        "--email",
+        email,
+        "--password",
+        "a long pass phrase",
+    ]);
+    user["id"].as_str().unwrap().to_string()
+}
+
+/// A demo shop where ann bought A and B, cid bought A and B, and bob bought A.
+fn shop_with_orders() -> (Shop, Vec<Value>, String) {
+    let shop = Shop::new();
+    shop.merx().args(["demo", "seed"]).assert().success();
+    let products: Vec<Value> = shop
+        .json(&["products", "list", "--status", "active"])
+        .as_array()
+        .unwrap()
+        .clone();
+    let (a, b) = (&products[0], &products[1]);
+    let ann = customer(&shop, "ann@example.com");
+    let cid = customer(&shop, "cid@example.com");
+    let bob = customer(&shop, "bob@example.com");
+    place_order(&shop, &ann, &[a, b]);
+    place_order(&shop, &cid, &[a, b]);
+    place_order(&shop, &bob, &[a]);
+    (shop, products, bob)
+}
+
+#[test]
+fn train_then_recommend_for_a_customer_and_a_product() {
+    let (shop, products, bob) = shop_with_orders();
+    let a = products[0]["id"].as_str().unwrap();
+    let b = products[1]["id"].as_str().unwrap();
+
+    let trained = shop.json(&["recs", "train"]);
+    assert_eq!(trained["orders"], 3);
+    assert_eq!(trained["interactions"], 5);
+    assert_eq!(trained["users"], 3);
+    assert_eq!(trained["products"], 2);
+    assert_eq!(trained["model"], "./merx-recs.json");
+    assert!(shop.path("merx-recs.json").is_file());
+
+    let for_bob = shop.json(&["recs", "for-user", &bob, "--k", "3"]);
+    assert_eq!(for_bob["items"][0]["productId"], b);
+    assert_eq!(for_bob["items"][0]["source"], "collaborative");
+    assert_eq!(for_bob["items"][0]["because"][0]["productId"], a);
+
+    let similar = shop.json(&["recs", "similar", a]);
+    assert_eq!(similar["items"].as_array().unwrap().len(), 1);
+    assert_eq!(similar["items"][0]["productId"], b);
+
+    shop.merx()
+        .args(["recs", "train", "--model", "other.json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "trained on 3 orders (5 lines, 3 customers, 2 products); saved to other.json",
+        ));
+    shop.merx()
+        .args(["recs", "similar", a, "--model", "other.json", "--k", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(b));
+}
+
+#[test]
+fn a_missing_model_and_an_empty_store_are_errors() {
+    let shop = Shop::new();
+    shop.merx().args(["demo", "seed"]).assert().success();
+    shop.merx()
+        .args([
+            "recs",
+            "for-user",
+            "6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77",
+            "--model",
+            "missing.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr("error: no model at `missing.json`: run `merx recs train` first\n");
+    shop.merx()
+        .args(["recs", "train"])
+        .assert()
+        .code(1)
+        .stderr("error: nothing to train on: the store has no non-cancelled customer orders\n");
+    shop.merx()
+        .args([
+            "recs",
+            "for-user",
+            "6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77",
+            "--k",
+            "0",
+        ])
+        .assert()
+        .code(2);
+}
