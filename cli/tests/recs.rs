@@ -66,7 +66,7 @@ fn customer(shop: &Shop, email: &str) -> String {
         "--email",
         email,
         "--password",
-        "a long pass phrase",
+        "a long pass phrase 1",
     ]);
     user["id"].as_str().unwrap().to_string()
 }
