@@ -155,7 +155,7 @@ pub async fn train_from_store<S: OrderStore + ?Sized>(
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "recommend-training"))]
 mod tests {
     use chrono::{DateTime, Duration, Utc};
     use rust_decimal::Decimal;
