@@ -53,6 +53,7 @@ pub enum Command {
 Examples:
   merx serve --demo
   merx serve --listen 0.0.0.0:8080 --database-url sqlite:///var/lib/merx/shop.db
+  merx serve --currency EUR --cors-origin https://shop.example.com --rate-limit 20
   MERX_JWT_SECRET=... merx serve --database-url postgres://merx@localhost/merx
 
 Stops gracefully on Ctrl-C or SIGTERM, finishing in-flight requests.")]
@@ -76,7 +77,7 @@ Examples:
         /// The pricing request file, or `-` for stdin.
         file: PathBuf,
     },
-    /// Products: list, show, create, archive, import, export.
+    /// Products: list, show, create, update, archive, import, export.
     #[command(
         subcommand,
         after_help = "\
@@ -103,6 +104,36 @@ Examples:
   merx users list"
     )]
     Users(UsersCommand),
+    /// Promotions and coupon codes: list, show, create, update, delete.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  merx promotions create --name 'Summer sale' --percent-off 15 --ends-at 2026-09-01T00:00:00Z
+  merx promotions create --name 'Welcome' --amount-off 5.00 --coupon WELCOME5 --min-subtotal 30
+  merx promotions update 9d3c... --active false"
+    )]
+    Promotions(PromotionsCommand),
+    /// Tax rates and tax settings: list, create, update, delete, settings.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  merx taxes create --name VAT --country GB --percent 20
+  merx taxes settings --prices-include-tax true --default-country GB
+  merx taxes list"
+    )]
+    Taxes(TaxesCommand),
+    /// Shipping methods: list, create, update, delete.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  merx shipping create --name Standard --flat 4.99 --countries US,CA --free-over 50
+  merx shipping create --name Freight --tier 2=5.99 --tier 10=12.99 --tier '*=29.99'
+  merx shipping list"
+    )]
+    Shipping(ShippingCommand),
     /// Stock levels by SKU: set, adjust.
     #[command(
         subcommand,
@@ -112,7 +143,8 @@ Examples:
   merx stock adjust TEE-BLK-M -- -3"
     )]
     Stock(StockCommand),
-    /// Recommendations: train a model from the orders, recommend for a customer or a product.
+    /// Recommendations: train a model from the orders, recommend for a customer or a product,
+    /// evaluate offline.
     #[command(
         subcommand,
         after_help = "\
@@ -140,12 +172,44 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Load the demo shop first, when the catalog is empty.
+    /// Load the demo shop first (see `merx demo seed --help`), when the catalog is empty.
     #[arg(long)]
     pub demo: bool,
     /// HS256 secret for access tokens (at least 32 bytes); random per start when absent.
     #[arg(long, env = "MERX_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Currency of new carts and of prices when a request names none.
+    #[arg(long, env = "MERX_CURRENCY", default_value = "USD")]
+    pub currency: String,
+    /// Sustained requests per second per client IP; 0 turns rate limiting off.
+    #[arg(long, default_value_t = 50)]
+    pub rate_limit: u32,
+    /// Requests a client IP may make at once before the rate limit applies.
+    #[arg(long, default_value_t = 100)]
+    pub rate_burst: u32,
+    /// An origin browsers may call the API from (repeat for several; `*` for any).
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=(64 * 1024 * 1024)))]
+    pub body_limit: u64,
+    /// Lifetime of access tokens in minutes.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=(7 * 24 * 60)))]
+    pub token_ttl_minutes: u32,
+    /// Log filter (error, warn, info, debug, trace, or tracing directives); RUST_LOG wins when set.
+    #[arg(long, default_value = "info")]
+    pub log: String,
+    #[command(flatten)]
+    pub demo_args: DemoArgs,
+}
+
+/// What the demo loads.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Only the small catalog (30 products, settings, the admin): no extra products, customers
+    /// or past orders.
+    #[arg(long)]
+    pub catalog_only: bool,
     #[command(flatten)]
     pub admin: DemoAdminArgs,
 }
@@ -169,12 +233,17 @@ pub struct DemoAdminArgs {
 /// `merx demo ...`.
 #[derive(Debug, Subcommand)]
 pub enum DemoCommand {
-    /// Load the demo shop (30 products, promotions, tax, shipping, an admin) into an empty store.
+    /// Load the demo shop into an empty store: about 300 products in categories, promotions,
+    /// tax rates, shipping methods, an admin, 80 customers and 600 past orders.
     #[command(after_help = "\
+Customers are customer001@example.com ... customer080@example.com, password merx-customer-2026.
+The data is generated from a fixed seed, so every demo store looks alike.
+
 Examples:
   merx demo seed
+  merx demo seed --catalog-only
   merx --database-url sqlite://demo.db demo seed --admin-email me@example.com")]
-    Seed(DemoAdminArgs),
+    Seed(DemoArgs),
 }
 
 /// A product status on the command line.
@@ -253,6 +322,41 @@ Examples:
         /// Initial status.
         #[arg(long, value_enum, default_value = "draft")]
         status: StatusArg,
+    },
+    /// Change a product: the given fields, or the whole product from a JSON file.
+    #[command(after_help = "\
+Only the fields given change; variants, prices and stock are kept. With --file the product is
+replaced by the file's product object (as `products show --json` prints it); stock of existing
+variants is still kept, since stock changes only through `merx stock` and checkout.
+
+Examples:
+  merx products update 0b4e7c52-8f1e-4d3a-9c55-0c7f6d2f1a10 --name 'Canvas tote bag' --status active
+  merx products update 0b4e7c52-8f1e-4d3a-9c55-0c7f6d2f1a10 --price 24.90
+  merx --json products show 0b4e... > tote.json && merx products update 0b4e... --file tote.json")]
+    Update {
+        /// Product id.
+        id: String,
+        /// The whole product as JSON (`-` for stdin); no field flags with it.
+        #[arg(long, conflicts_with_all = ["name", "slug", "description", "status", "price"])]
+        file: Option<PathBuf>,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// URL slug.
+        #[arg(long)]
+        slug: Option<String>,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Status.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        /// Price of every variant in --currency, in major units.
+        #[arg(long)]
+        price: Option<String>,
+        /// Currency of --price.
+        #[arg(long, default_value = "USD", requires = "price")]
+        currency: String,
     },
     /// Archive a product (kept for order history, no longer sold).
     #[command(after_help = "\
@@ -334,11 +438,15 @@ pub enum OrdersCommand {
     #[command(after_help = "\
 Examples:
   merx orders list
-  merx orders list --status processing --limit 20")]
+  merx orders list --status processing --limit 20
+  merx orders list --customer ann@example.com")]
     List {
         /// Only this status.
         #[arg(long, value_enum)]
         status: Option<OrderStatusArg>,
+        /// Only this customer's orders: a user id or an account email.
+        #[arg(long)]
+        customer: Option<String>,
         /// Most orders to list.
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -442,6 +550,28 @@ Examples:
 /// The model file every `merx recs` command uses unless told otherwise.
 pub const DEFAULT_RECS_MODEL: &str = "./merx-recs.json";
 
+/// How `merx recs evaluate` holds data out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    /// Each customer's last order is held out (customers with an earlier order).
+    LastBasket,
+    /// Each customer's latest order line is held out (customers with two or more lines).
+    LeaveLastOut,
+    /// Each customer's lines are shuffled (--seed) and split at --ratio.
+    Random,
+}
+
+/// A collaborative model `merx recs evaluate` can fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// SAR: item co-occurrence (Jaccard) with a 30-day decayed affinity; what `train` fits.
+    Sar,
+    /// EASE: a closed-form linear item-item model (l2 = 500).
+    Ease,
+    /// Implicit ALS (64 factors).
+    Als,
+}
+
 /// `merx recs ...`
 #[derive(Debug, Subcommand)]
 pub enum RecsCommand {
@@ -468,6 +598,34 @@ pub enum RecsCommand {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
         k: u16,
     },
+    /// Offline metrics of a model on the store's orders against a popularity baseline: fit on
+    /// the older orders, recommend for each customer, score against what they bought next.
+    #[command(after_help = "\
+Metrics are averaged over the customers with held-out products: precision, recall and NDCG at
+k, MAP@k, and catalog coverage (distinct recommended products over products seen in training).
+Products a customer bought in the training part are not recommended to them again.
+
+Examples:
+  merx recs evaluate
+  merx recs evaluate --model ease --k 5
+  merx recs evaluate --split random --ratio 0.8 --seed 7 --json")]
+    Evaluate {
+        /// The cut-off.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+        k: u16,
+        /// How held-out data is chosen.
+        #[arg(long, value_enum, default_value = "last-basket")]
+        split: SplitArg,
+        /// Share of each customer's lines kept for training with --split random (0 < r < 1).
+        #[arg(long, default_value_t = 0.8)]
+        ratio: f64,
+        /// Seed of --split random.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The model to fit.
+        #[arg(long, value_enum, default_value = "sar")]
+        model: ModelArg,
+    },
     /// Products bought together with a product.
     #[command(
         after_help = "Examples:\n  merx recs similar 0b7e4c2a-5d1f-4e8a-8c3b-9f2d1a6e4b10 --k 5"
@@ -481,5 +639,339 @@ pub enum RecsCommand {
         /// How many products.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
         k: u16,
+    },
+}
+
+/// A boolean flag value (`true`/`false`, `yes`/`no`, `on`/`off`).
+fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err(format!("`{text}` is not true or false")),
+    }
+}
+
+/// The conditions and limits a promotion can be given on the command line.
+#[derive(Debug, Default, Args)]
+pub struct PromotionFields {
+    /// Name shown to shoppers.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Longer explanation.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Coupon code (stored uppercase); without one the promotion applies automatically.
+    #[arg(long)]
+    pub coupon: Option<String>,
+    /// Minimum merchandise subtotal in --currency.
+    #[arg(long)]
+    pub min_subtotal: Option<String>,
+    /// First instant it applies (RFC 3339, e.g. 2026-12-01T00:00:00Z).
+    #[arg(long)]
+    pub starts_at: Option<String>,
+    /// Instant it stops applying (RFC 3339, exclusive).
+    #[arg(long)]
+    pub ends_at: Option<String>,
+    /// Most redemptions over all customers.
+    #[arg(long)]
+    pub usage_limit: Option<u64>,
+    /// Most redemptions per signed-in customer.
+    #[arg(long)]
+    pub per_customer_limit: Option<u64>,
+    /// Lower numbers apply first.
+    #[arg(long, allow_negative_numbers = true)]
+    pub priority: Option<i32>,
+    /// Applies only when nothing applied before it, and nothing applies after it.
+    #[arg(long, value_parser = parse_bool, value_name = "BOOL")]
+    pub exclusive: Option<bool>,
+    /// Switched on (`false` keeps it stored but unused).
+    #[arg(long, value_parser = parse_bool, value_name = "BOOL")]
+    pub active: Option<bool>,
+}
+
+/// What a promotion created from flags gives.
+#[derive(Debug, Args)]
+#[group(id = "effect", multiple = false)]
+pub struct EffectArgs {
+    /// Percent off (0 < P <= 100): the order, or each --skus line.
+    #[arg(long, value_name = "P")]
+    pub percent_off: Option<String>,
+    /// A fixed amount off in --currency: the order, or the --skus lines together.
+    #[arg(long, value_name = "AMOUNT")]
+    pub amount_off: Option<String>,
+    /// Free shipping on every method.
+    #[arg(long)]
+    pub free_shipping: bool,
+}
+
+/// `merx promotions ...`.
+#[derive(Debug, Subcommand)]
+pub enum PromotionsCommand {
+    /// List every promotion, in the order they apply.
+    #[command(after_help = "Examples:\n  merx promotions list\n  merx --json promotions list")]
+    List,
+    /// Show one promotion.
+    #[command(
+        after_help = "Examples:\n  merx --json promotions show 9d3c2b1a-6e5f-4d7c-8b9a-0f1e2d3c4b5a"
+    )]
+    Show {
+        /// Promotion id.
+        id: String,
+    },
+    /// Create a promotion from flags (percent or amount off, free shipping) or from a JSON file
+    /// (every kind: buy X get Y, tiered spend, fixed prices, per-currency amounts).
+    #[command(after_help = "\
+Examples:
+  merx promotions create --name 'Summer sale' --percent-off 15 --ends-at 2026-09-01T00:00:00Z
+  merx promotions create --name 'Welcome' --amount-off 5.00 --coupon WELCOME5 --min-subtotal 30
+  merx promotions create --name 'Tees 20% off' --percent-off 20 --skus TEE-S,TEE-M,TEE-L
+  merx promotions create --name 'Free shipping' --free-shipping --min-subtotal 75 --currency EUR
+  merx promotions create --file bogo.json
+
+The JSON is the API's promotion object (POST /v1/promotions), e.g.
+  {\"name\": \"3 for 2\", \"effect\": {\"type\": \"buy_x_get_y\", \"buy\": {\"skus\": [\"SOCK-1\"]},
+   \"buyQuantity\": 2, \"getQuantity\": 1, \"reward\": {\"type\": \"free\"}}}")]
+    Create {
+        /// The promotion as JSON (`-` for stdin); no other flags with it.
+        #[arg(long, conflicts_with_all = ["name", "percent_off", "amount_off", "free_shipping", "skus"])]
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        effect: EffectArgs,
+        /// Only these SKUs (comma-separated) for --percent-off or --amount-off.
+        #[arg(long, value_delimiter = ',')]
+        skus: Vec<String>,
+        /// Currency of --amount-off and --min-subtotal.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[command(flatten)]
+        fields: PromotionFields,
+    },
+    /// Change the given fields of a promotion, or replace it from a JSON file.
+    #[command(after_help = "\
+Examples:
+  merx promotions update 9d3c2b1a-6e5f-4d7c-8b9a-0f1e2d3c4b5a --active false
+  merx promotions update 9d3c2b1a-6e5f-4d7c-8b9a-0f1e2d3c4b5a --ends-at 2026-12-31T23:00:00Z --usage-limit 500
+  merx promotions update 9d3c2b1a-6e5f-4d7c-8b9a-0f1e2d3c4b5a --no-coupon
+  merx promotions update 9d3c2b1a-6e5f-4d7c-8b9a-0f1e2d3c4b5a --file promo.json")]
+    Update {
+        /// Promotion id.
+        id: String,
+        /// The whole promotion as JSON (`-` for stdin); no other flags with it.
+        #[arg(long, conflicts_with_all = ["name", "description", "coupon", "no_coupon", "min_subtotal",
+            "starts_at", "ends_at", "usage_limit", "per_customer_limit", "priority", "exclusive", "active"])]
+        file: Option<PathBuf>,
+        /// Remove the coupon code: the promotion becomes automatic.
+        #[arg(long, conflicts_with = "coupon")]
+        no_coupon: bool,
+        /// Currency of --min-subtotal.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[command(flatten)]
+        fields: PromotionFields,
+    },
+    /// Delete a promotion (orders keep the discounts they were given).
+    #[command(
+        after_help = "Examples:\n  merx promotions delete 9d3c2b1a-6e5f-4d7c-8b9a-0f1e2d3c4b5a"
+    )]
+    Delete {
+        /// Promotion id.
+        id: String,
+    },
+}
+
+/// A tax calculation mode on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CalculationArg {
+    /// Each line's tax is rounded on its own.
+    PerLine,
+    /// Tax is computed once per rate over the order and allocated to the lines.
+    PerRate,
+}
+
+/// A rounding mode on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RoundingArg {
+    /// Half away from zero.
+    HalfUp,
+    /// Half to even.
+    HalfEven,
+    /// Toward zero.
+    Down,
+}
+
+/// `merx taxes ...`.
+#[derive(Debug, Subcommand)]
+pub enum TaxesCommand {
+    /// Show the tax settings and every rate.
+    #[command(after_help = "Examples:\n  merx taxes list\n  merx --json taxes list")]
+    List,
+    /// Add a tax rate.
+    #[command(after_help = "\
+Examples:
+  merx taxes create --name VAT --country GB --percent 20
+  merx taxes create --name 'Reduced VAT' --country DE --class reduced --percent 7
+  merx taxes create --name 'CA sales tax' --country US --region CA --percent 7.25")]
+    Create {
+        /// Name on invoices.
+        #[arg(long)]
+        name: String,
+        /// ISO-3166 alpha-2 country code.
+        #[arg(long)]
+        country: String,
+        /// Region (state, province) code; the whole country when absent.
+        #[arg(long)]
+        region: Option<String>,
+        /// Tax class it applies to.
+        #[arg(long, default_value = "standard")]
+        class: String,
+        /// The rate in percent (20 means 20%).
+        #[arg(long)]
+        percent: String,
+    },
+    /// Change the given fields of a tax rate.
+    #[command(after_help = "\
+Examples:
+  merx taxes update 5e6f... --percent 21
+  merx taxes update 5e6f... --no-region")]
+    Update {
+        /// Tax rate id.
+        id: String,
+        /// Name on invoices.
+        #[arg(long)]
+        name: Option<String>,
+        /// ISO-3166 alpha-2 country code.
+        #[arg(long)]
+        country: Option<String>,
+        /// Region code.
+        #[arg(long)]
+        region: Option<String>,
+        /// Apply to the whole country.
+        #[arg(long, conflicts_with = "region")]
+        no_region: bool,
+        /// Tax class.
+        #[arg(long)]
+        class: Option<String>,
+        /// The rate in percent.
+        #[arg(long)]
+        percent: Option<String>,
+    },
+    /// Delete a tax rate.
+    #[command(after_help = "Examples:\n  merx taxes delete 5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b")]
+    Delete {
+        /// Tax rate id.
+        id: String,
+    },
+    /// Show or change the store's tax modes and rounding (no flags: show).
+    #[command(after_help = "\
+Examples:
+  merx taxes settings
+  merx taxes settings --prices-include-tax true --shipping-taxable true --default-country GB
+  merx taxes settings --calculation per-rate --tax-rounding down")]
+    Settings {
+        /// Catalog prices and shipping amounts already include tax.
+        #[arg(long, value_parser = parse_bool, value_name = "BOOL")]
+        prices_include_tax: Option<bool>,
+        /// Shipping is taxed.
+        #[arg(long, value_parser = parse_bool, value_name = "BOOL")]
+        shipping_taxable: Option<bool>,
+        /// Tax class of shipping when a method names none.
+        #[arg(long)]
+        shipping_tax_class: Option<String>,
+        /// Per line or per rate.
+        #[arg(long, value_enum)]
+        calculation: Option<CalculationArg>,
+        /// How tax amounts are rounded.
+        #[arg(long, value_enum)]
+        tax_rounding: Option<RoundingArg>,
+        /// How line amounts and discounts are rounded.
+        #[arg(long, value_enum)]
+        rounding: Option<RoundingArg>,
+        /// Country taxed before the cart has a shipping address.
+        #[arg(long)]
+        default_country: Option<String>,
+        /// Region used with the default country.
+        #[arg(long)]
+        default_region: Option<String>,
+    },
+}
+
+/// The fields of a shipping method on the command line.
+#[derive(Debug, Default, Args)]
+pub struct ShippingFields {
+    /// Name shown at checkout.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// One price in --currency whatever the cart.
+    #[arg(long, value_name = "AMOUNT", conflicts_with = "tiers")]
+    pub flat: Option<String>,
+    /// A weight band `UP_TO_KG=AMOUNT` (`*=AMOUNT` for anything heavier); repeat in ascending
+    /// weight.
+    #[arg(long = "tier", value_name = "UP_TO=AMOUNT")]
+    pub tiers: Vec<String>,
+    /// Destination countries (comma-separated ISO alpha-2); everywhere when absent.
+    #[arg(long, value_delimiter = ',')]
+    pub countries: Option<Vec<String>>,
+    /// Free when the discounted merchandise subtotal reaches this amount in --currency.
+    #[arg(long, value_name = "AMOUNT")]
+    pub free_over: Option<String>,
+    /// Tax class of the shipping charge.
+    #[arg(long)]
+    pub tax_class: Option<String>,
+    /// Switched on.
+    #[arg(long, value_parser = parse_bool, value_name = "BOOL")]
+    pub active: Option<bool>,
+    /// Currency of --flat, --tier and --free-over.
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+}
+
+/// `merx shipping ...`.
+#[derive(Debug, Subcommand)]
+pub enum ShippingCommand {
+    /// List every shipping method.
+    #[command(after_help = "Examples:\n  merx shipping list\n  merx --json shipping list")]
+    List,
+    /// Create a shipping method from flags or from a JSON file (several currencies).
+    #[command(after_help = "\
+Examples:
+  merx shipping create --name Standard --flat 4.99 --countries US,CA --free-over 50
+  merx shipping create --name Freight --tier 2=5.99 --tier 10=12.99 --tier '*=29.99'
+  merx shipping create --file express.json
+
+The JSON is the API's shipping method object (POST /v1/shipping-methods), e.g.
+  {\"name\": \"Express\", \"rate\": {\"type\": \"flat\", \"amounts\": {\"USD\": \"14.99\", \"EUR\": \"13.99\"}}}")]
+    Create {
+        /// The method as JSON (`-` for stdin); no other flags with it.
+        #[arg(long, conflicts_with_all = ["name", "flat", "tiers", "countries", "free_over", "tax_class", "active"])]
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        fields: ShippingFields,
+    },
+    /// Change the given fields of a shipping method, or replace it from a JSON file.
+    #[command(after_help = "\
+Examples:
+  merx shipping update 2c3d... --flat 5.49
+  merx shipping update 2c3d... --active false
+  merx shipping update 2c3d... --no-free-over --countries US")]
+    Update {
+        /// Shipping method id.
+        id: String,
+        /// The whole method as JSON (`-` for stdin); no other flags with it.
+        #[arg(long, conflicts_with_all = ["name", "flat", "tiers", "countries", "free_over",
+            "no_free_over", "tax_class", "active"])]
+        file: Option<PathBuf>,
+        /// Never free, whatever the subtotal.
+        #[arg(long, conflicts_with = "free_over")]
+        no_free_over: bool,
+        #[command(flatten)]
+        fields: ShippingFields,
+    },
+    /// Delete a shipping method.
+    #[command(
+        after_help = "Examples:\n  merx shipping delete 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f"
+    )]
+    Delete {
+        /// Shipping method id.
+        id: String,
     },
 }

@@ -301,7 +301,12 @@ fn stock_set_and_adjust() {
         .args(["stock", "set", "TOTE-1", "-1"])
         .assert()
         .code(2)
-        .stderr("error: quantity -1 is negative and `TOTE-1` allows no backorders\n");
+        .stderr("error: stock: stock may be negative only when backorders are allowed\n");
+    shop.merx()
+        .args(["stock", "set", "TOTE-1", "2.5"])
+        .assert()
+        .code(2)
+        .stderr("error: stock: stock of a unit-sold variant must be whole\n");
     shop.merx()
         .args(["stock", "adjust", "TOTE-1", "0"])
         .assert()

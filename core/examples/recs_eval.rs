@@ -69,16 +69,8 @@ fn run(
     let started = Instant::now();
     let recommender = Recommender::fit(&split.train, config)?;
     let fit_seconds = started.elapsed().as_secs_f64();
-    let relevant = relevant_items(&split.test);
-    let recommended: HashMap<u32, Vec<u32>> = relevant
-        .keys()
-        .map(|user| {
-            let list = recommender.recommend_for_user(user, request);
-            (*user, list.into_iter().map(|r| r.item).collect())
-        })
-        .collect();
     Ok((
-        evaluate(&recommended, &relevant, K, recommender.items().len()),
+        evaluate_recommender(&recommender, split, request),
         fit_seconds,
     ))
 }

@@ -18,6 +18,9 @@ use crate::money::Currency;
 pub const MAX_LINE_QUANTITY: i64 = 10_000;
 /// Most decimals a sold-by-measure quantity may carry.
 pub const MAX_MEASURE_PRECISION: u32 = 6;
+/// Largest units on hand (either sign) a variant may record; with at most
+/// [`MAX_MEASURE_PRECISION`] decimals it fits every store's stock column exactly.
+pub const MAX_STOCK: i64 = 1_000_000_000_000;
 
 /// Lifecycle of a product. Only active products can be added to carts or checked out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -218,12 +221,7 @@ impl Variant {
                 "tax class must be 1 to 64 characters",
             ));
         }
-        if self.stock.is_sign_negative() && !self.stock.is_zero() && !self.allow_backorder {
-            return Err(Error::validation(
-                "stock",
-                "stock may be negative only when backorders are allowed",
-            ));
-        }
+        self.validate_stock(self.stock)?;
         if let SaleUnit::Measure { unit, precision } = &self.sale_unit {
             if unit.trim().is_empty() {
                 return Err(Error::validation(
@@ -237,11 +235,6 @@ impl Variant {
                     format!("precision must be at most {MAX_MEASURE_PRECISION}"),
                 ));
             }
-        } else if self.stock.fract() != Decimal::ZERO {
-            return Err(Error::validation(
-                "stock",
-                "stock of a unit-sold variant must be whole",
-            ));
         }
         for (k, v) in &self.options {
             if k.trim().is_empty() || v.trim().is_empty() {
@@ -250,6 +243,36 @@ impl Variant {
                     "option names and values must not be empty",
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// Checks units on hand for this variant: negative only with backorders, whole for unit-sold
+    /// variants, at most [`MAX_MEASURE_PRECISION`] decimals and [`MAX_STOCK`] in size.
+    pub fn validate_stock(&self, stock: Decimal) -> Result<()> {
+        if stock.is_sign_negative() && !stock.is_zero() && !self.allow_backorder {
+            return Err(Error::validation(
+                "stock",
+                "stock may be negative only when backorders are allowed",
+            ));
+        }
+        if stock.abs() > Decimal::from(MAX_STOCK) {
+            return Err(Error::validation(
+                "stock",
+                format!("stock must be between -{MAX_STOCK} and {MAX_STOCK}"),
+            ));
+        }
+        if self.sale_unit.is_each() && stock.fract() != Decimal::ZERO {
+            return Err(Error::validation(
+                "stock",
+                "stock of a unit-sold variant must be whole",
+            ));
+        }
+        if stock.normalize().scale() > MAX_MEASURE_PRECISION {
+            return Err(Error::validation(
+                "stock",
+                format!("stock has more than {MAX_MEASURE_PRECISION} decimals"),
+            ));
         }
         Ok(())
     }

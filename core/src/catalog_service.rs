@@ -168,4 +168,20 @@ impl CatalogService {
             reason: "this item is counted in whole units".into(),
         })
     }
+
+    /// Sets a variant of `product_id` to `stock` units on hand in one store write (a stocktake:
+    /// sales landing meanwhile are overwritten, never added twice); the store appends
+    /// `InventoryUpdated`.
+    pub async fn set_stock(
+        &self,
+        admin: &User,
+        product_id: ProductId,
+        variant_id: VariantId,
+        stock: Decimal,
+    ) -> Result<StockLevel> {
+        admin.require_any_role(&[Role::Admin], "set stock")?;
+        let product = self.store.get_product(product_id).await?;
+        product.variant(variant_id)?.validate_stock(stock)?;
+        Ok(self.store.set_stock(variant_id, stock).await?)
+    }
 }

@@ -80,6 +80,7 @@ macro_rules! conformance_tests {
             catalog_replacing_a_product_keeps_its_stock,
             catalog_categories_round_trip,
             inventory_adjustments_never_go_below_zero_without_backorder,
+            inventory_set_stock_replaces_the_level,
             settings_promotions_round_trip,
             settings_pricing_and_shipping_round_trip,
             carts_round_trip_with_versions,
@@ -487,6 +488,77 @@ pub async fn inventory_adjustments_never_go_below_zero_without_backorder(
         updates,
         vec![dec!(5), dec!(0), dec!(-4)],
         "one event per applied adjustment, none for the refused one"
+    );
+}
+
+/// `set_stock`: an absolute level in one write, the zero floor without backorders, fractional
+/// measures, unknown variants and one `InventoryUpdated` per applied write.
+pub async fn inventory_set_stock_replaces_the_level(store: Arc<dyn Store>, _spawn: Spawn<'_>) {
+    let tee = product("Classic Tee", "TEE-M", dec!(7), false);
+    let pre = product("Preorder", "PRE-1", dec!(0), true);
+    store.put_product(tee.clone()).await.unwrap();
+    store.put_product(pre.clone()).await.unwrap();
+    let tee_variant = tee.variants[0].id;
+
+    let level = store.set_stock(tee_variant, dec!(25)).await.unwrap();
+    assert_eq!((level.sku.as_str(), level.stock), ("TEE-M", dec!(25)));
+    assert_eq!(
+        store.set_stock(tee_variant, dec!(0)).await.unwrap().stock,
+        dec!(0)
+    );
+    let refused = store.set_stock(tee_variant, dec!(-2)).await;
+    assert!(
+        matches!(refused, Err(StorageError::OutOfStock { requested, .. }) if requested == dec!(2)),
+        "{refused:?}"
+    );
+    assert_eq!(stock_of(&store, &tee).await, dec!(0));
+    assert_eq!(
+        store
+            .set_stock(pre.variants[0].id, dec!(-3))
+            .await
+            .unwrap()
+            .stock,
+        dec!(-3)
+    );
+    // Six decimals is what a sold-by-measure variant may carry; every store keeps them exactly.
+    assert_eq!(
+        store
+            .set_stock(tee_variant, dec!(12.345678))
+            .await
+            .unwrap()
+            .stock,
+        dec!(12.345678)
+    );
+    assert_eq!(
+        store.stock_level(tee_variant).await.unwrap().stock,
+        dec!(12.345678)
+    );
+    assert!(matches!(
+        store.set_stock(VariantId::new(), dec!(1)).await,
+        Err(StorageError::NotFound { .. })
+    ));
+    // A later adjustment starts from the level that was set.
+    assert_eq!(
+        store
+            .adjust_stock(tee_variant, dec!(-0.345678))
+            .await
+            .unwrap()
+            .stock,
+        dec!(12)
+    );
+
+    let updates: Vec<Decimal> = all_events(&store)
+        .await
+        .into_iter()
+        .filter_map(|e| match e.payload {
+            EventPayload::InventoryUpdated { stock, .. } => Some(stock),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        updates,
+        vec![dec!(25), dec!(0), dec!(-3), dec!(12.345678), dec!(12)],
+        "one event per applied write, none for the refused or unknown ones"
     );
 }
 

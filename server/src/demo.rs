@@ -5,6 +5,11 @@
 //! size or colour variants, all stocked), an automatic 15%-off-mugs promotion, a `WELCOME10`
 //! coupon (10% off orders of $30 or more), US and German tax rates, and three shipping methods.
 //! Running it twice on one store fails on the admin email, so it is for fresh stores.
+//! [`load_demo_history`] then adds a few hundred products, customers and months of past orders.
+
+mod history;
+
+pub use history::{load_demo_history, DemoHistory, HistorySummary, DEMO_CUSTOMER_PASSWORD};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

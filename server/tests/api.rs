@@ -326,6 +326,36 @@ async fn catalog_search_filters_sorts_and_hides_drafts() {
         )
         .await;
     assert_error(&too_much, 409, "out_of_stock");
+    let counted = h
+        .put(
+            &format!("/v1/products/{id}/variants/{variant}/stock"),
+            Some(&admin),
+            json!({"stock": "4"}),
+        )
+        .await;
+    assert_eq!(counted.body["stock"], "4");
+    let negative = h
+        .put(
+            &format!("/v1/products/{id}/variants/{variant}/stock"),
+            Some(&admin),
+            json!({"stock": "-1"}),
+        )
+        .await;
+    assert_error(&negative, 422, "validation_failed");
+    let fractional = h
+        .put(
+            &format!("/v1/products/{id}/variants/{variant}/stock"),
+            Some(&admin),
+            json!({"stock": "2.5"}),
+        )
+        .await;
+    assert_error(&fractional, 422, "validation_failed");
+    h.put(
+        &format!("/v1/products/{id}/variants/{variant}/stock"),
+        Some(&admin),
+        json!({"stock": "10"}),
+    )
+    .await;
     let events = h.store.events_after(0, 10_000).await.unwrap();
     assert!(events.iter().any(
         |e| matches!(&e.payload, EventPayload::InventoryUpdated { sku, .. } if sku == "DRAFT-1")

@@ -187,6 +187,15 @@ async fn every_route_checks_who_is_calling() {
     expect(
         &h,
         &tokens,
+        "PUT",
+        &format!("/v1/products/{product}/variants/{variant}/stock"),
+        Some(json!({"stock": "40"})),
+        [401, 403, 403, 200],
+    )
+    .await;
+    expect(
+        &h,
+        &tokens,
         "POST",
         "/v1/categories",
         Some(json!({"name": "Matrix"})),

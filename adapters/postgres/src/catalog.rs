@@ -542,4 +542,44 @@ impl InventoryStore for PgStore {
         tx.commit().await.map_err(backend)?;
         Ok(level)
     }
+
+    async fn set_stock(&self, variant_id: VariantId, stock: Decimal) -> StorageResult<StockLevel> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let updated = sqlx::query(
+            "UPDATE variants SET stock = $2
+             WHERE id = $1 AND ($2 >= 0 OR allow_backorder)
+             RETURNING id, product_id, sku, stock, allow_backorder",
+        )
+        .bind(variant_id.0)
+        .bind(stock)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some(row) = updated else {
+            drop(tx);
+            let level = self.stock_level(variant_id).await?;
+            return Err(StorageError::OutOfStock {
+                variant_id,
+                sku: level.sku,
+                requested: -stock,
+                available: Decimal::ZERO,
+            });
+        };
+        let level = stock_level(&row);
+        append_events(
+            &mut tx,
+            vec![NewEvent::new(
+                EventPayload::InventoryUpdated {
+                    variant_id,
+                    sku: level.sku.clone(),
+                    stock: level.stock,
+                },
+                now,
+            )],
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(level)
+    }
 }

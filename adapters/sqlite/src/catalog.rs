@@ -564,4 +564,42 @@ impl InventoryStore for SqliteStore {
         })
         .await
     }
+
+    async fn set_stock(&self, variant_id: VariantId, stock: Decimal) -> StorageResult<StockLevel> {
+        let now = self.now();
+        self.write(move |tx| {
+            let stock_micros = stock_micros(stock, &variant_id.to_string())?;
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE variants SET stock_micros = ?1
+                     WHERE id = ?2 AND (allow_backorder = 1 OR ?1 >= 0)",
+                )
+                .map_err(backend)?
+                .execute(params![stock_micros, variant_id.to_string()])
+                .map_err(|e| stock_error(e, variant_id))?;
+            let level = stock_level(tx, variant_id)?
+                .ok_or_else(|| StorageError::not_found(VariantId::ENTITY, variant_id))?;
+            if changed == 0 {
+                return Err(StorageError::OutOfStock {
+                    variant_id,
+                    sku: level.sku,
+                    requested: -stock,
+                    available: Decimal::ZERO,
+                });
+            }
+            append_event(
+                tx,
+                &NewEvent::new(
+                    EventPayload::InventoryUpdated {
+                        variant_id,
+                        sku: level.sku.clone(),
+                        stock: level.stock,
+                    },
+                    now,
+                ),
+            )?;
+            Ok(level)
+        })
+        .await
+    }
 }

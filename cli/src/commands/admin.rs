@@ -2,11 +2,13 @@
 
 use merx_core::store::{Page, ProductFilter, Store};
 use merx_core::user::PasswordHashing;
-use merx_server::demo::{load_demo_data, DemoAdmin, DemoSummary};
+use merx_server::demo::{
+    load_demo_data, load_demo_history, DemoAdmin, DemoHistory, HistorySummary,
+};
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::{DemoAdminArgs, DemoCommand};
+use crate::cli::{DemoArgs, DemoCommand};
 use crate::error::{CliError, Result};
 use crate::output;
 
@@ -68,49 +70,74 @@ pub async fn catalog_is_empty(store: &dyn Store) -> Result<bool> {
     Ok(store.list_products(&filter).await?.is_empty())
 }
 
-/// Loads the server's demo shop into `ctx`'s store.
-pub async fn seed(ctx: &Context, admin: &DemoAdminArgs) -> Result<DemoSummary> {
-    Ok(load_demo_data(
+/// What a demo load made.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedReport {
+    products: usize,
+    customers: usize,
+    orders: usize,
+    coupon_code: String,
+    admin_email: String,
+}
+
+impl std::fmt::Display for SeedReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "demo data loaded: {} products, {} customers, {} orders, coupon {}, admin {}",
+            self.products, self.customers, self.orders, self.coupon_code, self.admin_email
+        )
+    }
+}
+
+/// Loads the server's demo shop into `ctx`'s store, with its history unless `--catalog-only`.
+pub async fn seed(ctx: &Context, args: &DemoArgs) -> Result<SeedReport> {
+    let hashing = PasswordHashing::default();
+    let summary = load_demo_data(
         ctx.store.clone(),
         ctx.clock.clone(),
         &DemoAdmin {
-            email: admin.admin_email.clone(),
-            password: admin.admin_password.clone(),
+            email: args.admin.admin_email.clone(),
+            password: args.admin.admin_password.clone(),
         },
-        PasswordHashing::default(),
+        hashing,
     )
-    .await?)
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SeedReport<'a> {
-    products: usize,
-    coupon_code: &'a str,
-    admin_email: &'a str,
+    .await?;
+    let history = if args.catalog_only {
+        HistorySummary::default()
+    } else {
+        load_demo_history(
+            ctx.store.clone(),
+            ctx.clock.clone(),
+            &ctx.operator(),
+            &DemoHistory::default(),
+            hashing,
+        )
+        .await?
+    };
+    Ok(SeedReport {
+        products: summary.product_ids.len() + history.products,
+        customers: history.customers,
+        orders: history.orders,
+        coupon_code: summary.coupon_code,
+        admin_email: args.admin.admin_email.clone(),
+    })
 }
 
 /// `merx demo seed`: the demo shop, into an empty catalog only.
 pub async fn demo(ctx: &Context, command: &DemoCommand) -> Result<()> {
-    let DemoCommand::Seed(admin) = command;
+    let DemoCommand::Seed(args) = command;
     if !catalog_is_empty(ctx.store.as_ref()).await? {
         return Err(CliError::Runtime(
             "the catalog is not empty; demo data goes into a fresh store".into(),
         ));
     }
-    let summary = seed(ctx, admin).await?;
-    let report = SeedReport {
-        products: summary.product_ids.len(),
-        coupon_code: &summary.coupon_code,
-        admin_email: &admin.admin_email,
-    };
+    let report = seed(ctx, args).await?;
     if ctx.json {
         output::print_json(&report)
     } else {
-        println!(
-            "demo data loaded: {} products, coupon {}, admin {}",
-            report.products, report.coupon_code, report.admin_email
-        );
+        println!("{report}");
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ mod price;
 mod products;
 mod recs;
 mod serve;
+mod settings;
 mod stock;
 mod transfer;
 mod users;
@@ -73,6 +74,18 @@ where
     text.parse::<T>().map_err(CliError::from)
 }
 
+/// Reads `path` (or stdin for `-`) as the JSON of `what` ("a promotion"); an unreadable file or
+/// JSON of another shape is bad input, named in the message.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, what: &str) -> Result<T> {
+    let text = price::read_input(path)?;
+    let name = if path.as_os_str() == "-" {
+        "stdin".to_string()
+    } else {
+        format!("`{}`", path.display())
+    };
+    serde_json::from_str(&text).map_err(|e| CliError::Input(format!("{name} is not {what}: {e}")))
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
@@ -88,6 +101,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Products(command) => products::run(&Context::open(&cli).await?, command).await,
         Command::Orders(command) => orders::run(&Context::open(&cli).await?, command).await,
         Command::Users(command) => users::run(&Context::open(&cli).await?, command).await,
+        Command::Promotions(command) => {
+            settings::promotions(&Context::open(&cli).await?, command).await
+        }
+        Command::Taxes(command) => settings::taxes(&Context::open(&cli).await?, command).await,
+        Command::Shipping(command) => {
+            settings::shipping(&Context::open(&cli).await?, command).await
+        }
         Command::Stock(command) => stock::run(&Context::open(&cli).await?, command).await,
         Command::Recs(command) => recs::run(&Context::open(&cli).await?, command).await,
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use merx_core::ids::OrderId;
+use merx_core::ids::{OrderId, UserId};
 use merx_core::order::{Actor, Order, OrderService, OrderStatus};
 use merx_core::payment::{PaymentProcessor, TestGateway};
 use merx_core::store::{OrderFilter, Page};
@@ -89,10 +89,19 @@ pub async fn run(ctx: &Context, command: &OrdersCommand) -> Result<()> {
     match command {
         OrdersCommand::List {
             status,
+            customer,
             limit,
             offset,
         } => {
+            let customer_id = match customer {
+                None => None,
+                Some(key) if key.contains('@') => {
+                    Some(ctx.store.find_user_by_email(key.trim()).await?.id)
+                }
+                Some(key) => Some(parse_id::<UserId>(key)?),
+            };
             let filter = OrderFilter {
+                customer_id,
                 status: status.map(order_status),
                 page: Page {
                     offset: *offset,

@@ -23,14 +23,7 @@ pub fn read_input(path: &Path) -> Result<String> {
 
 /// Prices the request in `path` and prints the priced cart JSON.
 pub fn price(path: &Path) -> Result<()> {
-    let text = read_input(path)?;
-    let name = if path.as_os_str() == "-" {
-        "stdin".to_string()
-    } else {
-        format!("`{}`", path.display())
-    };
-    let request: PricingRequest = serde_json::from_str(&text)
-        .map_err(|e| CliError::Input(format!("{name} is not a pricing request: {e}")))?;
+    let request: PricingRequest = super::read_json(path, "a pricing request")?;
     let priced = request.price(chrono::Utc::now())?;
     output::print_json(&priced)
 }

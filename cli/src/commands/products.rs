@@ -1,4 +1,4 @@
-//! `merx products list|show|create|archive` (import and export live in `transfer`).
+//! `merx products list|show|create|update|archive` (import and export live in `transfer`).
 
 use merx_core::catalog::{Product, ProductStatus, Variant};
 use merx_core::catalog_service::CatalogService;
@@ -129,6 +129,56 @@ pub async fn run(ctx: &Context, command: &ProductsCommand) -> Result<()> {
             product.description = description.clone();
             product.status = product_status(*status);
             let product = catalog.create_product(&ctx.operator(), product).await?;
+            show(ctx, &product)
+        }
+        ProductsCommand::Update {
+            id,
+            file,
+            name,
+            slug,
+            description,
+            status,
+            price,
+            currency,
+        } => {
+            let id = parse_id::<ProductId>(id)?;
+            let product = match file {
+                Some(path) => super::read_json::<Product>(path, "a product")?,
+                None => {
+                    let mut product = ctx.store.get_product(id).await?;
+                    if name.is_none()
+                        && slug.is_none()
+                        && description.is_none()
+                        && status.is_none()
+                        && price.is_none()
+                    {
+                        return Err(CliError::Input(
+                            "nothing to update: give --file or at least one field to change".into(),
+                        ));
+                    }
+                    if let Some(name) = name {
+                        product.name = name.clone();
+                    }
+                    if let Some(slug) = slug {
+                        product.slug = slug.clone();
+                    }
+                    if let Some(description) = description {
+                        product.description = description.clone();
+                    }
+                    if let Some(status) = status {
+                        product.status = product_status(*status);
+                    }
+                    if let Some(price) = price {
+                        let currency = Currency::from_code(currency)?;
+                        let amount = parse_decimal("price", price)?;
+                        for variant in &mut product.variants {
+                            variant.prices.insert(currency, amount);
+                        }
+                    }
+                    product
+                }
+            };
+            let product = catalog.update_product(&ctx.operator(), id, product).await?;
             show(ctx, &product)
         }
         ProductsCommand::Archive { id } => {

@@ -1,18 +1,22 @@
-//! `merx recs train|for-user|similar`: the same training as the server's
+//! `merx recs train|for-user|similar|evaluate`: the same training as the server's
 //! `POST /v1/recommendations/train`, saved to a JSON file that the other two commands load.
 
 use std::path::Path;
 
 use merx_core::ids::{ProductId, UserId};
+use merx_core::recommend::eval::{
+    evaluate_popularity, evaluate_recommender, split_last_basket, split_leave_last_out,
+    split_stratified,
+};
 use merx_core::recommend::{
-    train_from_store, unavailable_from_catalog, RecommendRequest, RecommenderConfig,
-    StoreRecommender,
+    interactions_from_orders, train_from_store, unavailable_from_catalog, AlsConfig, EaseConfig,
+    ModelConfig, RankingMetrics, RecommendRequest, RecommenderConfig, StoreRecommender, Stratify,
 };
 use merx_server::routes::recommendations::{RecommendationList, TrainingReport};
 use serde::Serialize;
 
 use super::{parse_id, Context};
-use crate::cli::RecsCommand;
+use crate::cli::{ModelArg, RecsCommand, SplitArg};
 use crate::error::{CliError, Result};
 use crate::output;
 
@@ -38,6 +42,13 @@ pub async fn run(ctx: &Context, command: &RecsCommand) -> Result<()> {
             let request = request(ctx, usize::from(*k), EXPLAIN).await?;
             print(ctx, recommender.recommend_for_user(&user, &request).into())
         }
+        RecsCommand::Evaluate {
+            k,
+            split,
+            ratio,
+            seed,
+            model,
+        } => evaluate(ctx, usize::from(*k), *split, *ratio, *seed, *model).await,
         RecsCommand::Similar {
             product_id,
             model,
@@ -79,6 +90,119 @@ async fn train(ctx: &Context, path: &Path) -> Result<()> {
         counts.products,
         path.display()
     );
+    Ok(())
+}
+
+/// What `merx recs evaluate --json` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Evaluation {
+    split: &'static str,
+    k: usize,
+    train_interactions: usize,
+    test_interactions: usize,
+    results: Vec<ModelMetrics>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ModelMetrics {
+    model: &'static str,
+    metrics: RankingMetrics,
+}
+
+async fn evaluate(
+    ctx: &Context,
+    k: usize,
+    split: SplitArg,
+    ratio: f64,
+    seed: u64,
+    model: ModelArg,
+) -> Result<()> {
+    if split == SplitArg::Random && !(ratio > 0.0 && ratio < 1.0) {
+        return Err(CliError::Input(format!(
+            "--ratio {ratio} must be between 0 and 1"
+        )));
+    }
+    let data = interactions_from_orders(ctx.store.as_ref()).await?;
+    if data.interactions.is_empty() {
+        return Err(CliError::Runtime(
+            "nothing to evaluate: the store has no non-cancelled customer orders".into(),
+        ));
+    }
+    let (split_name, parts) = match split {
+        SplitArg::LastBasket => ("last-basket", split_last_basket(&data.interactions)),
+        SplitArg::LeaveLastOut => ("leave-last-out", split_leave_last_out(&data.interactions)),
+        SplitArg::Random => (
+            "random",
+            split_stratified(&data.interactions, ratio, Stratify::ByUser, seed),
+        ),
+    };
+    if parts.test.is_empty() || parts.train.is_empty() {
+        return Err(CliError::Runtime(format!(
+            "nothing to evaluate: the {split_name} split leaves no {} (customers need more than one order)",
+            if parts.test.is_empty() { "held-out data" } else { "training data" }
+        )));
+    }
+    let (model_name, config) = match model {
+        ModelArg::Sar => ("sar", RecommenderConfig::sar()),
+        ModelArg::Ease => (
+            "ease",
+            RecommenderConfig::sar().with_model(ModelConfig::Ease(EaseConfig::default())),
+        ),
+        ModelArg::Als => (
+            "als",
+            RecommenderConfig::sar().with_model(ModelConfig::Als(AlsConfig::default())),
+        ),
+    };
+    let recommender = StoreRecommender::fit(&parts.train, config)?;
+    let request = RecommendRequest::top(k);
+    let evaluation = Evaluation {
+        split: split_name,
+        k,
+        train_interactions: parts.train.len(),
+        test_interactions: parts.test.len(),
+        results: vec![
+            ModelMetrics {
+                model: model_name,
+                metrics: evaluate_recommender(&recommender, &parts, &request),
+            },
+            ModelMetrics {
+                model: "popularity",
+                metrics: evaluate_popularity(&recommender, &parts, &request),
+            },
+        ],
+    };
+    if ctx.json {
+        return output::print_json(&evaluation);
+    }
+    println!(
+        "{} split: {} lines to train on, {} held out; k = {k}",
+        evaluation.split, evaluation.train_interactions, evaluation.test_interactions
+    );
+    let at = |name: &str| format!("{name}@{k}");
+    let mut table = output::table(&[
+        "model",
+        &at("precision"),
+        &at("recall"),
+        &at("ndcg"),
+        &at("map"),
+        "coverage",
+        "customers",
+    ]);
+    for result in &evaluation.results {
+        let m = &result.metrics;
+        table.add_row(vec![
+            result.model.to_string(),
+            format!("{:.4}", m.precision),
+            format!("{:.4}", m.recall),
+            format!("{:.4}", m.ndcg),
+            format!("{:.4}", m.map_at_k),
+            format!("{:.4}", m.coverage),
+            m.users.to_string(),
+        ]);
+    }
+    println!("{table}");
     Ok(())
 }
 

@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use merx_core::payment::TestGateway;
-use merx_server::{app, AppState, Config};
+use merx_core::Currency;
+use merx_server::{app, AppState, Config, Cors, RateLimit};
 
 use super::admin::{catalog_is_empty, seed};
 use super::Context;
@@ -30,7 +31,44 @@ fn config(args: &ServeArgs) -> Result<Config> {
             )
         }
     };
-    Ok(Config::new(secret))
+    let mut config = Config::new(secret);
+    config.default_currency = Currency::from_code(&args.currency)
+        .map_err(|e| CliError::Input(format!("--currency: {e}")))?;
+    config.rate_limit = (args.rate_limit > 0).then(|| RateLimit {
+        per_second: args.rate_limit,
+        burst: args.rate_burst.max(1),
+    });
+    config.cors = cors(&args.cors_origins)?;
+    config.body_limit = usize::try_from(args.body_limit)
+        .map_err(|_| CliError::Input("--body-limit is too large".into()))?;
+    config.token_ttl = chrono::Duration::minutes(i64::from(args.token_ttl_minutes));
+    Ok(config)
+}
+
+/// `--cors-origin` values: none is same-origin only, `*` any origin, otherwise exact origins.
+fn cors(origins: &[String]) -> Result<Cors> {
+    if origins.is_empty() {
+        return Ok(Cors::Disabled);
+    }
+    if origins.iter().any(|o| o == "*") {
+        if origins.len() > 1 {
+            return Err(CliError::Input(
+                "--cors-origin '*' allows every origin: give it alone".into(),
+            ));
+        }
+        return Ok(Cors::AnyOrigin);
+    }
+    for origin in origins {
+        let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
+            && !origin.ends_with('/')
+            && origin.parse::<axum::http::HeaderValue>().is_ok();
+        if !valid {
+            return Err(CliError::Input(format!(
+                "--cors-origin `{origin}` is not an origin like https://shop.example.com"
+            )));
+        }
+    }
+    Ok(Cors::Origins(origins.to_vec()))
 }
 
 async fn shutdown_signal() {
@@ -57,8 +95,11 @@ async fn shutdown_signal() {
 
 /// Serves the API until Ctrl-C or SIGTERM.
 pub async fn serve(database_url: &str, args: &ServeArgs) -> Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = match tracing_subscriber::EnvFilter::try_from_default_env() {
+        Ok(filter) => filter,
+        Err(_) => tracing_subscriber::EnvFilter::try_new(&args.log)
+            .map_err(|e| CliError::Input(format!("--log `{}`: {e}", args.log)))?,
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -71,13 +112,7 @@ pub async fn serve(database_url: &str, args: &ServeArgs) -> Result<()> {
     };
     if args.demo {
         if catalog_is_empty(ctx.store.as_ref()).await? {
-            let summary = seed(&ctx, &args.admin).await?;
-            println!(
-                "demo data loaded: {} products, coupon {}, admin {}",
-                summary.product_ids.len(),
-                summary.coupon_code,
-                args.admin.admin_email
-            );
+            println!("{}", seed(&ctx, &args.demo_args).await?);
         } else {
             println!("demo data not loaded: the catalog already has products");
         }

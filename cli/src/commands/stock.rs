@@ -2,7 +2,6 @@
 
 use merx_core::catalog_service::CatalogService;
 use merx_core::store::StockLevel;
-use rust_decimal::Decimal;
 
 use super::products::parse_decimal;
 use super::Context;
@@ -19,23 +18,11 @@ fn show(ctx: &Context, level: &StockLevel) -> Result<()> {
     }
 }
 
-/// What a stock command asks for.
-enum Change {
-    /// Reach this level: one adjustment by the difference from the level just read (a sale
-    /// landing between the read and the write shifts the result by that sale).
-    SetTo(Decimal),
-    /// Move by this many units.
-    By(Decimal),
-}
-
 /// Runs a `stock` subcommand.
 pub async fn run(ctx: &Context, command: &StockCommand) -> Result<()> {
     let catalog = CatalogService::new(ctx.store.clone(), ctx.clock.clone());
-    let (sku, change) = match command {
-        StockCommand::Set { sku, quantity } => {
-            (sku, Change::SetTo(parse_decimal("quantity", quantity)?))
-        }
-        StockCommand::Adjust { sku, delta } => (sku, Change::By(parse_decimal("delta", delta)?)),
+    let sku = match command {
+        StockCommand::Set { sku, .. } | StockCommand::Adjust { sku, .. } => sku,
     };
     let product = ctx.store.find_product_by_sku(sku).await?;
     let variant = product
@@ -43,23 +30,19 @@ pub async fn run(ctx: &Context, command: &StockCommand) -> Result<()> {
         .iter()
         .find(|v| v.sku.eq_ignore_ascii_case(sku))
         .ok_or_else(|| CliError::Input(format!("variant `{sku}` not found")))?;
-    let delta = match change {
-        Change::By(delta) => delta,
-        Change::SetTo(target) => {
-            let current = ctx.store.stock_level(variant.id).await?;
-            if target.is_sign_negative() && !current.allow_backorder {
-                return Err(CliError::Input(format!(
-                    "quantity {target} is negative and `{sku}` allows no backorders"
-                )));
-            }
-            if target == current.stock {
-                return show(ctx, &current);
-            }
-            target - current.stock
+    let level = match command {
+        StockCommand::Set { quantity, .. } => {
+            let stock = parse_decimal("quantity", quantity)?;
+            catalog
+                .set_stock(&ctx.operator(), product.id, variant.id, stock)
+                .await?
+        }
+        StockCommand::Adjust { delta, .. } => {
+            let delta = parse_decimal("delta", delta)?;
+            catalog
+                .adjust_stock(&ctx.operator(), product.id, variant.id, delta)
+                .await?
         }
     };
-    let level = catalog
-        .adjust_stock(&ctx.operator(), product.id, variant.id, delta)
-        .await?;
     show(ctx, &level)
 }

@@ -31,6 +31,7 @@ use std::hash::Hash;
 use serde::{Deserialize, Serialize};
 
 use super::data::{Interaction, SeededRng};
+use super::{RecommendRequest, Recommender};
 
 /// `hits / k` over the first `k` recommendations.
 pub fn precision_at_k<I: Eq + Hash>(recommended: &[I], relevant: &HashSet<I>, k: usize) -> f64 {
@@ -161,6 +162,62 @@ pub fn evaluate<U: Eq + Hash, I: Eq + Hash>(
         metrics.coverage = distinct.len() as f64 / catalog_size as f64;
     }
     metrics
+}
+
+/// Scores `recommender` (fitted on `split.train`) on `split.test`: each user with held-out items
+/// gets `recommend_for_user(request)`, compared with those items at `request.k`; coverage is over
+/// the items the recommender knows.
+pub fn evaluate_recommender<U: Clone + Eq + Hash, I: Clone + Eq + Hash>(
+    recommender: &Recommender<U, I>,
+    split: &Split<U, I>,
+    request: &RecommendRequest<I>,
+) -> RankingMetrics {
+    let relevant = relevant_items(&split.test);
+    let recommended: HashMap<U, Vec<I>> = relevant
+        .keys()
+        .map(|user| {
+            let list = recommender.recommend_for_user(user, request);
+            (user.clone(), list.into_iter().map(|r| r.item).collect())
+        })
+        .collect();
+    evaluate(
+        &recommended,
+        &relevant,
+        request.k,
+        recommender.items().len(),
+    )
+}
+
+/// The popularity baseline on the same split: each user with held-out items gets the most
+/// popular training items that pass `request`, minus what they bought in training when the
+/// request excludes seen items. A model worth serving beats this.
+pub fn evaluate_popularity<U: Clone + Eq + Hash, I: Clone + Eq + Hash>(
+    recommender: &Recommender<U, I>,
+    split: &Split<U, I>,
+    request: &RecommendRequest<I>,
+) -> RankingMetrics {
+    let relevant = relevant_items(&split.test);
+    let seen = relevant_items(&split.train);
+    let none = HashSet::new();
+    let recommended: HashMap<U, Vec<I>> = relevant
+        .keys()
+        .map(|user| {
+            let mut personal = request.clone();
+            if request.exclude_seen {
+                personal
+                    .deny
+                    .extend(seen.get(user).unwrap_or(&none).iter().cloned());
+            }
+            let list = recommender.popular(&personal);
+            (user.clone(), list.into_iter().map(|r| r.item).collect())
+        })
+        .collect();
+    evaluate(
+        &recommended,
+        &relevant,
+        request.k,
+        recommender.items().len(),
+    )
 }
 
 /// Each user's held-out items.

@@ -330,6 +330,30 @@ impl InventoryStore for MemoryStore {
         ));
         Ok(level)
     }
+
+    async fn set_stock(&self, variant_id: VariantId, stock: Decimal) -> StorageResult<StockLevel> {
+        let now = self.clock.now();
+        let mut state = self.state();
+        let level = state.stock_level(variant_id)?;
+        if stock < Decimal::ZERO && !level.allow_backorder {
+            return Err(StorageError::OutOfStock {
+                variant_id,
+                sku: level.sku,
+                requested: -stock,
+                available: Decimal::ZERO,
+            });
+        }
+        let level = state.add_stock(variant_id, stock - level.stock)?;
+        state.append(NewEvent::new(
+            EventPayload::InventoryUpdated {
+                variant_id,
+                sku: level.sku.clone(),
+                stock: level.stock,
+            },
+            now,
+        ));
+        Ok(level)
+    }
 }
 
 #[cfg_attr(target_family = "wasm", async_trait(?Send))]

@@ -367,6 +367,9 @@ pub trait InventoryStore: MaybeSendSync {
         variant_id: VariantId,
         delta: Decimal,
     ) -> StorageResult<StockLevel>;
+    /// Sets the units on hand to `stock` in one write (a stocktake), whatever sold meanwhile;
+    /// `out_of_stock` when `stock` is negative without backorders. Appends `InventoryUpdated`.
+    async fn set_stock(&self, variant_id: VariantId, stock: Decimal) -> StorageResult<StockLevel>;
 }
 
 /// Promotions, tax, rounding and shipping methods.

@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_products, create_product))
         .routes(routes!(search_products))
         .routes(routes!(get_product, update_product, delete_product))
-        .routes(routes!(adjust_stock))
+        .routes(routes!(adjust_stock, set_stock))
         .routes(routes!(list_categories, create_category))
         .routes(routes!(update_category, delete_category))
 }
@@ -73,6 +73,15 @@ pub struct StockAdjustment {
     /// Units to add (negative to remove), as a decimal string or number.
     #[schema(value_type = String, example = "5")]
     pub delta: Decimal,
+}
+
+/// A stocktake: the units on hand.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StockCount {
+    /// Units on hand, as a decimal string or number.
+    #[schema(value_type = String, example = "25")]
+    pub stock: Decimal,
 }
 
 async fn search(
@@ -218,6 +227,26 @@ async fn adjust_stock(
         state
             .catalog()
             .adjust_stock(&admin, id, variant_id, adjustment.delta)
+            .await?,
+    ))
+}
+
+/// Set the units on hand of a variant (admins), in one write; emits `InventoryUpdated`.
+#[utoipa::path(put, path = "/v1/products/{id}/variants/{variantId}/stock", tag = "catalog",
+    operation_id = "setStock", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("variantId" = uuid::Uuid, Path)),
+    request_body = StockCount,
+    responses((status = 200, description = "The stock level after the change (core `StockLevel`)", body = Object)))]
+async fn set_stock(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiPath((id, variant_id)): ApiPath<(ProductId, VariantId)>,
+    ApiJson(count): ApiJson<StockCount>,
+) -> ApiResult<Json<StockLevel>> {
+    Ok(Json(
+        state
+            .catalog()
+            .set_stock(&admin, id, variant_id, count.stock)
             .await?,
     ))
 }
