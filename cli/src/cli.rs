@@ -694,10 +694,10 @@ pub struct PromotionFields {
 #[group(id = "effect", multiple = false)]
 pub struct EffectArgs {
     /// Percent off (0 < P <= 100): the order, or each --skus line.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub percent_off: Option<String>,
     /// A fixed amount off in --currency: the order, or the --skus lines together.
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     pub amount_off: Option<String>,
     /// Free shipping on every method.
     #[arg(long)]
@@ -825,7 +825,7 @@ Examples:
         #[arg(long, default_value = "standard")]
         class: String,
         /// The rate in percent (20 means 20%).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         percent: String,
     },
     /// Change the given fields of a tax rate.
@@ -852,7 +852,7 @@ Examples:
         #[arg(long)]
         class: Option<String>,
         /// The rate in percent.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         percent: Option<String>,
     },
     /// Delete a tax rate.

@@ -318,3 +318,75 @@ fn stock_set_and_adjust() {
         .code(1)
         .stderr("error: not enough stock for `TOTE-1`: requested 31, available 30\n");
 }
+
+#[test]
+fn orders_list_filters_by_customer_id_or_email() {
+    let shop = Shop::new();
+    let product = shop.product("Canvas tote", "TOTE-1", "19.90", "10");
+    let guest_order = place_order(&shop, &product, 1);
+    let ann = shop.json(&[
+        "users",
+        "create",
+        "--email",
+        "ann@example.com",
+        "--password",
+        "correct horse battery 42",
+    ]);
+    let ann_id = ann["id"].as_str().unwrap().to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ann_order = runtime.block_on(async {
+        let store: Arc<dyn Store> =
+            Arc::new(merx_sqlite::SqliteStore::open(&shop.url).await.unwrap());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let owner = CartOwner::Customer(ann_id.parse().unwrap());
+        CartService::new(store.clone(), clock.clone())
+            .add_item(
+                owner,
+                Currency::Usd,
+                product["id"].as_str().unwrap().parse().unwrap(),
+                product["variants"][0]["id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+                1.into(),
+            )
+            .await
+            .unwrap();
+        let actor = Actor::User {
+            user_id: ann_id.parse().unwrap(),
+        };
+        CheckoutService::new(store, clock)
+            .checkout_for(owner, None, None, actor)
+            .await
+            .unwrap()
+            .id
+            .to_string()
+    });
+    let all = shop.json(&["orders", "list"]);
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    for key in [ann_id.as_str(), "ann@example.com", " ANN@example.com"] {
+        let mine = shop.json(&["orders", "list", "--customer", key]);
+        let ids: Vec<&str> = mine
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [ann_order.as_str()], "--customer {key}");
+    }
+    assert_ne!(guest_order, ann_order);
+    shop.merx()
+        .args(["orders", "list", "--customer", "bob@example.com"])
+        .assert()
+        .code(2)
+        .stderr("error: user `bob@example.com` not found\n");
+    shop.merx()
+        .args(["orders", "list", "--customer", "bob"])
+        .assert()
+        .code(2)
+        .stderr("error: user: `bob` is not a valid user id\n");
+}

@@ -153,14 +153,46 @@ fn demo_seed_loads_an_empty_store_once() {
         .args(["demo", "seed"])
         .assert()
         .success()
-        .stdout("demo data loaded: 30 products, coupon WELCOME10, admin admin@merx.example\n");
-    let products = shop.json(&["products", "list", "--limit", "100"]);
-    assert_eq!(products.as_array().unwrap().len(), 30);
+        .stdout(
+            "demo data loaded: 307 products, 80 customers, 600 orders, coupon WELCOME10, \
+             admin admin@merx.example\n",
+        );
+    let products = shop.json(&["products", "list", "--limit", "1000"]);
+    assert_eq!(products.as_array().unwrap().len(), 307);
+    let orders = shop.json(&["orders", "list", "--limit", "1000"]);
+    let orders = orders.as_array().unwrap();
+    assert_eq!(orders.len(), 600);
+    for status in ["pending", "processing", "shipped", "delivered", "cancelled"] {
+        assert!(
+            orders.iter().any(|o| o["status"] == status),
+            "the history has {status} orders"
+        );
+    }
+    let users = shop.json(&["users", "list", "--limit", "1000"]);
+    assert_eq!(
+        users.as_array().unwrap().len(),
+        81,
+        "the admin and 80 customers"
+    );
+    let first = &orders[orders.len() - 1];
+    assert!(first["email"].as_str().unwrap().ends_with("@example.com"));
     shop.merx()
         .args(["demo", "seed"])
         .assert()
         .code(1)
         .stderr("error: the catalog is not empty; demo data goes into a fresh store\n");
+}
+
+#[test]
+fn demo_seed_catalog_only_loads_the_small_shop() {
+    let shop = Shop::new();
+    let report = shop.json(&["demo", "seed", "--catalog-only"]);
+    assert_eq!(
+        report,
+        serde_json::json!({"products": 30, "customers": 0, "orders": 0,
+            "couponCode": "WELCOME10", "adminEmail": "admin@merx.example"})
+    );
+    assert_eq!(shop.json(&["orders", "list"]), serde_json::json!([]));
 }
 
 const REQUEST: &str = include_str!("../../examples/pricing/request.json");

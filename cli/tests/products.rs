@@ -370,3 +370,131 @@ fn import_file_errors() {
         .code(2)
         .stderr("error: `obj.json`: expected a JSON array of products\n");
 }
+
+#[test]
+fn products_update_changes_only_the_given_fields() {
+    let shop = Shop::new();
+    let created = shop.product("Canvas tote", "TOTE-1", "19.90", "10");
+    let id = created["id"].as_str().unwrap().to_string();
+    let updated = shop.json(&[
+        "products",
+        "update",
+        &id,
+        "--name",
+        "Canvas tote bag",
+        "--status",
+        "draft",
+        "--price",
+        "24.90",
+        "--description",
+        "Heavy canvas.",
+    ]);
+    assert_eq!(updated["name"], "Canvas tote bag");
+    assert_eq!(updated["status"], "draft");
+    assert_eq!(updated["description"], "Heavy canvas.");
+    assert_eq!(updated["slug"], created["slug"], "the slug is kept");
+    assert_eq!(
+        updated["variants"][0]["prices"],
+        serde_json::json!({"USD": "24.90"})
+    );
+    assert_eq!(updated["variants"][0]["stock"], "10", "stock is kept");
+    let eur = shop.json(&[
+        "products",
+        "update",
+        &id,
+        "--price",
+        "22.00",
+        "--currency",
+        "EUR",
+    ]);
+    assert_eq!(
+        eur["variants"][0]["prices"],
+        serde_json::json!({"EUR": "22.00", "USD": "24.90"})
+    );
+
+    // The whole product from a file, as `products show --json` prints it.
+    let mut whole = eur.clone();
+    whole["name"] = serde_json::json!("Tote");
+    whole["variants"][0]["stock"] = serde_json::json!("999");
+    let path = shop.write("tote.json", &whole.to_string());
+    let replaced = shop.json(&["products", "update", &id, "--file", path.to_str().unwrap()]);
+    assert_eq!(replaced["name"], "Tote");
+    assert_eq!(
+        replaced["variants"][0]["stock"], "10",
+        "stock changes only through `merx stock` and checkout"
+    );
+
+    let fails = |args: &[&str], code: i32, message: &str| {
+        shop.merx()
+            .args(args)
+            .assert()
+            .code(code)
+            .stderr(format!("error: {message}\n"));
+    };
+    fails(
+        &["products", "update", &id],
+        2,
+        "nothing to update: give --file or at least one field to change",
+    );
+    fails(
+        &["products", "update", &id, "--price", "1.234"],
+        2,
+        "prices: price 1.234 of `TOTE-1` has more than 2 decimals for USD",
+    );
+    fails(
+        &["products", "update", &id, "--price", "cheap"],
+        2,
+        "price `cheap` is not a number",
+    );
+    fails(
+        &["products", "update", &id, "--currency", "EUR"],
+        2,
+        "the following required arguments were not provided: --price <PRICE> (see `merx --help`)",
+    );
+    fails(
+        &[
+            "products",
+            "update",
+            "00000000-0000-0000-0000-000000000001",
+            "--name",
+            "X",
+        ],
+        2,
+        "product `00000000-0000-0000-0000-000000000001` not found",
+    );
+    fails(
+        &["products", "update", &id, "--file", "missing.json"],
+        2,
+        "cannot read `missing.json`: No such file or directory (os error 2)",
+    );
+    fails(
+        &[
+            "products",
+            "update",
+            &id,
+            "--file",
+            path.to_str().unwrap(),
+            "--name",
+            "X",
+        ],
+        2,
+        "the argument '--file <FILE>' cannot be used with '--name <NAME>' (see `merx --help`)",
+    );
+    let other = shop.product("Mug", "MUG-1", "9.00", "5");
+    fails(
+        &[
+            "products",
+            "update",
+            &id,
+            "--slug",
+            other["slug"].as_str().unwrap(),
+        ],
+        1,
+        "product conflict: slug `mug` is taken",
+    );
+    assert_eq!(
+        shop.json(&["products", "show", &id]),
+        replaced,
+        "refused updates change nothing"
+    );
+}

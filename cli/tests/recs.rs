@@ -74,7 +74,10 @@ fn customer(shop: &Shop, email: &str) -> String {
 /// A demo shop where ann bought A and B, cid bought A and B, and bob bought A.
 fn shop_with_orders() -> (Shop, Vec<Value>, String) {
     let shop = Shop::new();
-    shop.merx().args(["demo", "seed"]).assert().success();
+    shop.merx()
+        .args(["demo", "seed", "--catalog-only"])
+        .assert()
+        .success();
     let products: Vec<Value> = shop
         .json(&["products", "list", "--status", "active"])
         .as_array()
@@ -130,7 +133,10 @@ fn train_then_recommend_for_a_customer_and_a_product() {
 #[test]
 fn a_missing_model_and_an_empty_store_are_errors() {
     let shop = Shop::new();
-    shop.merx().args(["demo", "seed"]).assert().success();
+    shop.merx()
+        .args(["demo", "seed", "--catalog-only"])
+        .assert()
+        .success();
     shop.merx()
         .args([
             "recs",
@@ -157,4 +163,69 @@ fn a_missing_model_and_an_empty_store_are_errors() {
         ])
         .assert()
         .code(2);
+}
+
+#[test]
+fn recs_evaluate_beats_popularity_on_the_demo_history() {
+    let shop = Shop::new();
+    shop.merx()
+        .args(["recs", "evaluate"])
+        .assert()
+        .code(1)
+        .stderr("error: nothing to evaluate: the store has no non-cancelled customer orders\n");
+    shop.merx().args(["demo", "seed"]).assert().success();
+
+    let report = shop.json(&["recs", "evaluate", "--k", "10"]);
+    assert_eq!(report["split"], "last-basket");
+    assert_eq!(report["k"], 10);
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results[0]["model"], "sar");
+    assert_eq!(results[1]["model"], "popularity");
+    let ndcg = |i: usize| results[i]["metrics"]["ndcg"].as_f64().unwrap();
+    let users = results[0]["metrics"]["users"].as_u64().unwrap();
+    assert!(
+        users >= 50,
+        "most demo customers have a last basket: {users}"
+    );
+    assert!(
+        ndcg(0) > ndcg(1),
+        "the demo's co-purchase structure is found: SAR {} vs popularity {}",
+        ndcg(0),
+        ndcg(1)
+    );
+    let train = report["trainInteractions"].as_u64().unwrap();
+    let test = report["testInteractions"].as_u64().unwrap();
+    assert!(train > test && test > 0);
+
+    let random = shop.json(&[
+        "recs", "evaluate", "--split", "random", "--ratio", "0.7", "--model", "ease",
+    ]);
+    assert_eq!(random["split"], "random");
+    assert_eq!(random["results"][0]["model"], "ease");
+    assert_eq!(
+        random,
+        shop.json(&["recs", "evaluate", "--split", "random", "--ratio", "0.7", "--model", "ease"]),
+        "a seeded split evaluates the same twice"
+    );
+    shop.merx()
+        .args(["recs", "evaluate", "--k", "5"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::starts_with("last-basket split: ")
+                .and(predicate::str::contains("ndcg@5"))
+                .and(predicate::str::contains("popularity")),
+        );
+    shop.merx()
+        .args(["recs", "evaluate", "--split", "random", "--ratio", "1.5"])
+        .assert()
+        .code(2)
+        .stderr("error: --ratio 1.5 must be between 0 and 1\n");
+    shop.merx()
+        .args(["recs", "evaluate", "--k", "0"])
+        .assert()
+        .code(2)
+        .stderr(
+            "error: invalid value '0' for '--k <K>': 0 is not in 1..=100 (see `merx --help`)\n",
+        );
 }

@@ -89,13 +89,16 @@ fn serve_demo_loads_the_shop_once_and_answers_http() {
     let (mut server, lines, address) = start(&shop, &["--demo"]);
     assert_eq!(
         lines,
-        ["demo data loaded: 30 products, coupon WELCOME10, admin admin@merx.example"]
+        [
+            "demo data loaded: 307 products, 80 customers, 600 orders, coupon WELCOME10, \
+          admin admin@merx.example"
+        ]
     );
     let health = get(&address, "/healthz");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.ends_with("{\"status\":\"ok\"}"), "{health}");
     let products = get(&address, "/v1/products?limit=1");
-    assert!(products.contains("\"total\":30"), "{products}");
+    assert!(products.contains("\"total\":307"), "{products}");
     #[cfg(unix)]
     assert!(
         terminate(&mut server).success(),
@@ -109,7 +112,7 @@ fn serve_demo_loads_the_shop_once_and_answers_http() {
         lines,
         ["demo data not loaded: the catalog already has products"]
     );
-    assert!(get(&address, "/v1/products?limit=1").contains("\"total\":30"));
+    assert!(get(&address, "/v1/products?limit=1").contains("\"total\":307"));
     drop(server);
 }
 
@@ -123,4 +126,79 @@ fn serve_reports_a_short_jwt_secret_as_bad_input() {
         .stderr(predicates::str::ends_with(
             "error: --jwt-secret must be at least 32 bytes\n",
         ));
+}
+
+#[test]
+fn serve_flags_set_currency_cors_and_limits() {
+    let shop = Shop::new();
+    let (server, _, address) = start(
+        &shop,
+        &[
+            "--currency",
+            "EUR",
+            "--cors-origin",
+            "https://shop.example.com",
+            "--rate-limit",
+            "0",
+            "--log",
+            "warn",
+        ],
+    );
+    let cart = get(&address, "/v1/cart");
+    assert!(cart.contains("\"currency\":\"EUR\""), "{cart}");
+    let mut stream = TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "OPTIONS /v1/products HTTP/1.1\r\nHost: {address}\r\nOrigin: https://shop.example.com\r\n\
+         Access-Control-Request-Method: GET\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut preflight = String::new();
+    stream.read_to_string(&mut preflight).unwrap();
+    assert!(
+        preflight
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin: https://shop.example.com"),
+        "{preflight}"
+    );
+    // Rate limiting is off: far more than the default burst of 100 all succeed.
+    for _ in 0..150 {
+        assert!(get(&address, "/healthz").starts_with("HTTP/1.1 200"));
+    }
+    drop(server);
+}
+
+#[test]
+fn serve_refuses_bad_flags_before_listening() {
+    let shop = Shop::new();
+    for (args, message) in [
+        (
+            vec!["--currency", "XYZ"],
+            "error: --currency: unknown currency `XYZ`\n",
+        ),
+        (
+            vec!["--cors-origin", "shop.example.com"],
+            "error: --cors-origin `shop.example.com` is not an origin like https://shop.example.com\n",
+        ),
+        (
+            vec!["--cors-origin", "*", "--cors-origin", "https://a.example"],
+            "error: --cors-origin '*' allows every origin: give it alone\n",
+        ),
+        (
+            vec!["--log", "info,[bad"],
+            "error: --log `info,[bad`: invalid filter directive\n",
+        ),
+        (
+            vec!["--body-limit", "10"],
+            "error: invalid value '10' for '--body-limit <BODY_LIMIT>': 10 is not in 1024..=67108864 (see `merx --help`)\n",
+        ),
+    ] {
+        shop.merx()
+            .arg("serve")
+            .args(&args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicates::str::ends_with(message));
+    }
 }

@@ -133,26 +133,33 @@ pub fn evaluate<U: Eq + Hash, I: Eq + Hash>(
         k,
         ..RankingMetrics::default()
     };
+    // Per-user values are summed in sorted order, so the averages do not depend on the map's
+    // iteration order: the same lists give bit-identical metrics on every run.
     let empty = Vec::new();
+    let mut per_user: [Vec<f64>; 5] = Default::default();
     for (user, truth) in relevant {
         if truth.is_empty() {
             continue;
         }
         let list = recommended.get(user).unwrap_or(&empty);
         metrics.users += 1;
-        metrics.precision += precision_at_k(list, truth, k);
-        metrics.recall += recall_at_k(list, truth, k);
-        metrics.ndcg += ndcg_at_k(list, truth, k);
-        metrics.map += average_precision(list, truth, k);
-        metrics.map_at_k += average_precision_at_k(list, truth, k);
+        per_user[0].push(precision_at_k(list, truth, k));
+        per_user[1].push(recall_at_k(list, truth, k));
+        per_user[2].push(ndcg_at_k(list, truth, k));
+        per_user[3].push(average_precision(list, truth, k));
+        per_user[4].push(average_precision_at_k(list, truth, k));
     }
     if metrics.users > 0 {
         let users = metrics.users as f64;
-        metrics.precision /= users;
-        metrics.recall /= users;
-        metrics.ndcg /= users;
-        metrics.map /= users;
-        metrics.map_at_k /= users;
+        let mean = |values: &mut Vec<f64>| {
+            values.sort_by(f64::total_cmp);
+            values.iter().sum::<f64>() / users
+        };
+        metrics.precision = mean(&mut per_user[0]);
+        metrics.recall = mean(&mut per_user[1]);
+        metrics.ndcg = mean(&mut per_user[2]);
+        metrics.map = mean(&mut per_user[3]);
+        metrics.map_at_k = mean(&mut per_user[4]);
     }
     let distinct: HashSet<&I> = recommended
         .values()
