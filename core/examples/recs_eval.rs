@@ -13,7 +13,8 @@ use std::error::Error;
 use std::time::Instant;
 
 use merx_core::recommend::eval::{
-    evaluate, relevant_items, split_last_basket, split_stratified, RankingMetrics, Split, Stratify,
+    evaluate, evaluate_recommender, split_last_basket, split_stratified, RankingMetrics, Split,
+    Stratify,
 };
 use merx_core::recommend::{
     AlsConfig, AlsSolver, BuyAgainConfig, EaseConfig, Interaction, ModelConfig, RecommendRequest,

@@ -107,7 +107,6 @@ pub async fn run(ctx: &Context, command: &OrdersCommand) -> Result<()> {
                     offset: *offset,
                     limit: *limit,
                 },
-                ..OrderFilter::default()
             };
             let orders = ctx.store.list_orders(&filter).await?;
             if ctx.json {

@@ -292,7 +292,7 @@ pub async fn promotions(ctx: &Context, command: &PromotionsCommand) -> Result<()
     match command {
         PromotionsCommand::List => {
             let mut all = settings.promotions(&admin).await?;
-            all.sort_by(|a, b| (a.priority, a.id).cmp(&(b.priority, b.id)));
+            all.sort_by_key(|p| (p.priority, p.id));
             print_or(ctx, &all, || print_promotions(&all))
         }
         PromotionsCommand::Show { id } => one(settings
