@@ -1,10 +1,10 @@
 //! The command line: every command, flag and help text (clap derive).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
+use merx_server::serve::ServeOptions;
 
 const MAIN_HELP: &str = "\
 Examples:
@@ -169,38 +169,13 @@ Examples:
 /// `merx serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on (port 0 picks a free port; the address is printed).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
     /// Load the demo shop first (see `merx demo seed --help`), when the catalog is empty.
     #[arg(long)]
     pub demo: bool,
-    /// HS256 secret for access tokens (at least 32 bytes); random per start when absent.
-    #[arg(long, env = "MERX_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
-    /// Currency of new carts and of prices when a request names none.
-    #[arg(long, env = "MERX_CURRENCY", default_value = "USD")]
-    pub currency: String,
-    /// Sustained requests per second per client IP; 0 turns rate limiting off.
-    #[arg(long, default_value_t = 50)]
-    pub rate_limit: u32,
-    /// Requests a client IP may make at once before the rate limit applies.
-    #[arg(long, default_value_t = 100)]
-    pub rate_burst: u32,
-    /// An origin browsers may call the API from (repeat for several; `*` for any).
-    #[arg(long = "cors-origin", value_name = "ORIGIN")]
-    pub cors_origins: Vec<String>,
-    /// Largest request body in bytes.
-    #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=(64 * 1024 * 1024)))]
-    pub body_limit: u64,
-    /// Lifetime of access tokens in minutes.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=(7 * 24 * 60)))]
-    pub token_ttl_minutes: u32,
-    /// Log filter (error, warn, info, debug, trace, or tracing directives); RUST_LOG wins when set.
-    #[arg(long, default_value = "info")]
-    pub log: String,
     #[command(flatten)]
     pub demo_args: DemoArgs,
+    #[command(flatten)]
+    pub options: ServeOptions,
 }
 
 /// What the demo loads.

@@ -16,34 +16,42 @@ fn help_lists_commands_examples_and_exit_codes() {
         .stdout(predicate::str::contains("products"))
         .stdout(predicate::str::contains("Exit codes:"))
         .stdout(predicate::str::contains("2  bad input or usage"));
-    for command in [
-        &["serve"][..],
-        &["migrate"],
-        &["demo", "seed"],
-        &["price"],
-        &["products", "list"],
-        &["products", "show"],
-        &["products", "create"],
-        &["products", "archive"],
-        &["products", "import"],
-        &["products", "export"],
-        &["orders", "list"],
-        &["orders", "show"],
-        &["orders", "transition"],
-        &["users", "create"],
-        &["users", "list"],
-        &["users", "disable"],
-        &["stock", "set"],
-        &["stock", "adjust"],
-        &["completions"],
-    ] {
-        shop.merx()
-            .args(command)
-            .arg("--help")
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Examples:\n  merx "));
+    // Every command, found by walking the help tree, has examples; `help` itself is clap's.
+    let mut pending: Vec<Vec<String>> = vec![Vec::new()];
+    let mut leaves = 0;
+    while let Some(path) = pending.pop() {
+        let output = shop.merx().args(&path).arg("--help").output().unwrap();
+        assert!(output.status.success(), "merx {path:?} --help");
+        let help = String::from_utf8(output.stdout).unwrap();
+        let subcommands: Vec<String> = help
+            .split("Commands:\n")
+            .nth(1)
+            .map(|list| {
+                list.lines()
+                    .take_while(|line| line.starts_with("  "))
+                    .filter_map(|line| line.split_whitespace().next())
+                    .filter(|name| *name != "help")
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !path.is_empty() {
+            assert!(
+                help.contains("Examples:\n  merx "),
+                "`merx {} --help` shows examples",
+                path.join(" ")
+            );
+        }
+        if subcommands.is_empty() {
+            leaves += 1;
+        }
+        for name in subcommands {
+            let mut next = path.clone();
+            next.push(name);
+            pending.push(next);
+        }
     }
+    assert!(leaves >= 38, "every command was visited: {leaves}");
 }
 
 #[test]

@@ -124,7 +124,7 @@ fn serve_reports_a_short_jwt_secret_as_bad_input() {
         .assert()
         .code(2)
         .stderr(predicates::str::ends_with(
-            "error: --jwt-secret must be at least 32 bytes\n",
+            "error: --jwt-secret (MERX_JWT_SECRET) must be at least 32 bytes\n",
         ));
 }
 

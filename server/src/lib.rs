@@ -18,6 +18,7 @@ pub mod extract;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod serve;
 pub mod store_url;
 
 use std::sync::Arc;

@@ -1,0 +1,179 @@
+//! Running the server as a process: the flags both `merx-server` and `merx serve` take, turning
+//! them into a [`Config`], logging, and serving until Ctrl-C or SIGTERM.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use merx_core::Currency;
+use tracing_subscriber::EnvFilter;
+
+use crate::error::ServerError;
+use crate::{app, AppState, Config, Cors, RateLimit};
+
+/// Server flags (each with its environment variable).
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeOptions {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "MERX_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// HS256 secret for access tokens (at least 32 bytes); random per start when absent.
+    #[arg(long, env = "MERX_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of access tokens in minutes.
+    #[arg(long, env = "MERX_TOKEN_TTL_MINUTES", default_value_t = 60,
+        value_parser = clap::value_parser!(u32).range(1..=(7 * 24 * 60)))]
+    pub token_ttl_minutes: u32,
+    /// Sustained requests per second per client IP; 0 turns rate limiting off.
+    #[arg(long, env = "MERX_RATE_LIMIT", default_value_t = 50)]
+    pub rate_limit: u32,
+    /// Requests a client IP may make at once before the rate limit applies.
+    #[arg(long, env = "MERX_RATE_BURST", default_value_t = 100)]
+    pub rate_burst: u32,
+    /// Largest request body in bytes.
+    #[arg(long, env = "MERX_BODY_LIMIT", default_value_t = 1024 * 1024,
+        value_parser = clap::value_parser!(u64).range(1024..=(64 * 1024 * 1024)))]
+    pub body_limit: u64,
+    /// An origin browsers may call the API from (repeat, or comma-separate, for several; `*` for
+    /// any).
+    #[arg(
+        long = "cors-origin",
+        env = "MERX_CORS_ORIGINS",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+    /// Currency of new carts and of prices when a request names none.
+    #[arg(long, env = "MERX_CURRENCY", default_value = "USD")]
+    pub currency: String,
+    /// Log filter (error, warn, info, debug, trace, or tracing directives); RUST_LOG wins when set.
+    #[arg(long, default_value = "info")]
+    pub log: String,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "MERX_LOG_JSON")]
+    pub log_json: bool,
+}
+
+/// `--cors-origin` values: none is same-origin only, `*` any origin, otherwise exact origins.
+fn cors(origins: &[String]) -> Result<Cors, ServerError> {
+    if origins.is_empty() {
+        return Ok(Cors::Disabled);
+    }
+    if origins.iter().any(|o| o == "*") {
+        if origins.len() > 1 {
+            return Err(ServerError::Config(
+                "--cors-origin '*' allows every origin: give it alone".into(),
+            ));
+        }
+        return Ok(Cors::AnyOrigin);
+    }
+    for origin in origins {
+        let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
+            && !origin.ends_with('/')
+            && origin.parse::<axum::http::HeaderValue>().is_ok();
+        if !valid {
+            return Err(ServerError::Config(format!(
+                "--cors-origin `{origin}` is not an origin like https://shop.example.com"
+            )));
+        }
+    }
+    Ok(Cors::Origins(origins.to_vec()))
+}
+
+impl ServeOptions {
+    /// Installs the log subscriber (stderr); a bad `--log` filter is a configuration error.
+    pub fn init_logging(&self) -> Result<(), ServerError> {
+        let filter = match EnvFilter::try_from_default_env() {
+            Ok(filter) => filter,
+            Err(_) => EnvFilter::try_new(&self.log)
+                .map_err(|e| ServerError::Config(format!("--log `{}`: {e}", self.log)))?,
+        };
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        // A subscriber set before (a test harness) stays; logging still works through it.
+        let _ = if self.log_json {
+            builder.json().try_init()
+        } else {
+            builder.try_init()
+        };
+        Ok(())
+    }
+
+    /// The server settings these flags ask for.
+    pub fn config(&self) -> Result<Config, ServerError> {
+        let secret = match &self.jwt_secret {
+            Some(secret) if secret.len() >= 32 => secret.clone(),
+            Some(_) => {
+                return Err(ServerError::Config(
+                    "--jwt-secret (MERX_JWT_SECRET) must be at least 32 bytes".into(),
+                ))
+            }
+            None => {
+                tracing::warn!(
+                    "no MERX_JWT_SECRET: using a random secret; tokens end with this process"
+                );
+                format!(
+                    "{}{}",
+                    uuid::Uuid::new_v4().simple(),
+                    uuid::Uuid::new_v4().simple()
+                )
+            }
+        };
+        let mut config = Config::new(secret);
+        config.default_currency = Currency::from_code(&self.currency)
+            .map_err(|e| ServerError::Config(format!("--currency: {e}")))?;
+        config.rate_limit = (self.rate_limit > 0).then(|| RateLimit {
+            per_second: self.rate_limit,
+            burst: self.rate_burst.max(1),
+        });
+        config.cors = cors(&self.cors_origins)?;
+        config.body_limit = usize::try_from(self.body_limit)
+            .map_err(|_| ServerError::Config("--body-limit is too large".into()))?;
+        config.token_ttl = chrono::Duration::minutes(i64::from(self.token_ttl_minutes));
+        Ok(config)
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+/// Binds `listen`, reports the bound address to `on_listening` (port 0 picks one), and serves
+/// `state` until `shutdown` resolves, finishing in-flight requests.
+pub async fn serve_until(
+    state: AppState,
+    listen: SocketAddr,
+    on_listening: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}")))?;
+    on_listening(listener.local_addr()?);
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
