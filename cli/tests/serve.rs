@@ -19,19 +19,37 @@ impl Drop for Server {
     }
 }
 
-fn get(address: &str, path: &str) -> String {
+/// One HTTP/1.1 exchange; returns the raw response (status line, headers, body).
+fn request(address: &str, method: &str, path: &str, headers: &[&str], body: &str) -> String {
     let mut stream = TcpStream::connect(address).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    for header in headers {
+        head.push_str(header);
+        head.push_str("\r\n");
+    }
+    if !body.is_empty() {
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    write!(stream, "{head}\r\n{body}").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
+}
+
+fn get(address: &str, path: &str) -> String {
+    request(address, "GET", path, &[], "")
+}
+
+/// The JSON body of a response.
+fn body(response: &str) -> serde_json::Value {
+    let (_, body) = response.split_once("\r\n\r\n").expect("a body");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"))
 }
 
 /// Starts `merx serve` on port 0 and returns the lines it printed before listening.
@@ -99,6 +117,42 @@ fn serve_demo_loads_the_shop_once_and_answers_http() {
     assert!(health.ends_with("{\"status\":\"ok\"}"), "{health}");
     let products = get(&address, "/v1/products?limit=1");
     assert!(products.contains("\"total\":307"), "{products}");
+
+    // The README's quickstart calls, with the answers it promises.
+    let search = body(&get(&address, "/v1/products?q=speckled+mug&limit=3"));
+    assert_eq!(search["total"], 4);
+    assert_eq!(search["data"][0]["name"], "Speckled mug");
+    let login = body(&request(
+        &address,
+        "POST",
+        "/v1/users/login",
+        &[],
+        r#"{"email":"customer001@example.com","password":"merx-customer-2026"}"#,
+    ));
+    let bearer = format!(
+        "Authorization: Bearer {}",
+        login["accessToken"].as_str().unwrap()
+    );
+    let for_you = body(&request(
+        &address,
+        "GET",
+        "/v1/recommendations/for-you?k=3",
+        &[&bearer],
+        "",
+    ));
+    let items = for_you["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["source"], "collaborative", "{for_you}");
+    assert!(!items[0]["because"].as_array().unwrap().is_empty());
+    let orders = body(&request(
+        &address,
+        "GET",
+        "/v1/orders?limit=1",
+        &[&bearer],
+        "",
+    ));
+    assert!(orders["total"].as_u64().unwrap() > 0);
+    assert_eq!(orders["data"][0]["email"], "customer001@example.com");
     #[cfg(unix)]
     assert!(
         terminate(&mut server).success(),
