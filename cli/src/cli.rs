@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
-use merx_server::serve::ServeOptions;
+use merx_server::serve::{NotifierOptions, ServeOptions};
 
 const MAIN_HELP: &str = "\
 Examples:
@@ -134,6 +134,15 @@ Examples:
   merx shipping list"
     )]
     Shipping(ShippingCommand),
+    /// Domain events: list the outbox, deliver it to a webhook or the log.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  merx events list --after 100 --type OrderPlaced
+  merx events relay --once --webhook-url https://hooks.example.com/merx --webhook-secret \"$SECRET\""
+    )]
+    Events(EventsCommand),
     /// Stock levels by SKU: set, adjust.
     #[command(
         subcommand,
@@ -948,5 +957,50 @@ Examples:
     Delete {
         /// Shipping method id.
         id: String,
+    },
+}
+
+/// `merx events ...`.
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List outbox events in order, after a sequence number.
+    #[command(after_help = "\
+Examples:
+  merx events list
+  merx events list --after 1200 --limit 20
+  merx --json events list --type OrderPlaced,OrderStatusChanged")]
+    List {
+        /// Only events after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// Most events to read.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+        /// Only these event types (comma-separated).
+        #[arg(long = "type", value_delimiter = ',', value_name = "TYPE")]
+        kinds: Vec<String>,
+    },
+    /// Deliver the outbox to a signed webhook and/or the log, at least once and in order, from
+    /// where each consumer's stored cursor stands (the relay `merx serve` runs with the same
+    /// flags).
+    #[command(after_help = "\
+Each webhook request is a POST of the event JSON with merx-event-id, merx-event-type and
+merx-signature (t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">) headers. 2xx is delivered; 408,
+429, 5xx and network errors are retried with backoff; other statuses drop that event. With --once,
+exit code 1 when a consumer stopped on a failure (its cursor stays there for the next run).
+
+Examples:
+  merx events relay --once --log-events
+  merx events relay --once --webhook-url https://hooks.example.com/merx --webhook-secret \"$SECRET\"
+  MERX_WEBHOOK_URL=https://hooks.example.com/merx MERX_WEBHOOK_SECRET=... merx events relay")]
+    Relay {
+        #[command(flatten)]
+        notifiers: NotifierOptions,
+        /// One pass up to the newest event, then exit (for cron); without it, run until Ctrl-C.
+        #[arg(long)]
+        once: bool,
+        /// Milliseconds between passes when running continuously.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+        interval_ms: u64,
     },
 }

@@ -32,6 +32,7 @@ pub mod payment;
 pub mod pricing;
 pub mod promotion;
 pub mod recommend;
+pub mod relay;
 pub mod review;
 pub mod search;
 pub mod settings_service;

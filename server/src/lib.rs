@@ -16,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod notify;
 pub mod openapi;
 pub mod routes;
 pub mod serve;

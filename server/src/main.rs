@@ -64,9 +64,12 @@ async fn run(args: Args) -> Result<()> {
         );
     }
     let state = AppState::new(store, Arc::new(TestGateway::new()), config);
+    let notifiers = args.serve.notifiers.notifiers()?;
     serve_until(
         state,
         args.serve.listen,
+        notifiers,
+        std::time::Duration::from_millis(args.serve.relay_interval_ms),
         |address| tracing::info!(%address, "merx-server listening"),
         shutdown_signal(),
     )

@@ -3,12 +3,16 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use merx_core::Currency;
 use tracing_subscriber::EnvFilter;
 
 use crate::error::ServerError;
+use crate::notify::{relay, run_relay, EventFilter, LogNotifier, WebhookNotifier};
 use crate::{app, AppState, Config, Cors, RateLimit};
+use merx_core::relay::Notifier;
 
 /// Server flags (each with its environment variable).
 #[derive(Clone, Debug, clap::Args)]
@@ -51,6 +55,66 @@ pub struct ServeOptions {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "MERX_LOG_JSON")]
     pub log_json: bool,
+    /// Event delivery.
+    #[command(flatten, next_help_heading = "Event delivery")]
+    pub notifiers: NotifierOptions,
+    /// Milliseconds between relay passes over the outbox (with --webhook-url or --log-events).
+    #[arg(long, env = "MERX_RELAY_INTERVAL_MS", default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub relay_interval_ms: u64,
+}
+
+/// Where outbox events are delivered (see [`crate::notify`]).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct NotifierOptions {
+    /// POST every event to this http(s) URL, signed with --webhook-secret.
+    #[arg(long, env = "MERX_WEBHOOK_URL", requires = "webhook_secret")]
+    pub webhook_url: Option<String>,
+    /// HMAC-SHA256 key of the `merx-signature` header (at least 16 bytes).
+    #[arg(long, env = "MERX_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// Only these event types to the webhook (comma-separated, e.g. OrderPlaced,PaymentCaptured).
+    #[arg(
+        long,
+        env = "MERX_WEBHOOK_EVENTS",
+        value_delimiter = ',',
+        value_name = "TYPE"
+    )]
+    pub webhook_events: Vec<String>,
+    /// Seconds before a webhook request is abandoned (and retried).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub webhook_timeout: u64,
+    /// Write every event to the log (target `merx::events`).
+    #[arg(long, env = "MERX_LOG_EVENTS")]
+    pub log_events: bool,
+}
+
+impl NotifierOptions {
+    /// The notifiers these flags ask for (none when no flag is given).
+    pub fn notifiers(&self) -> Result<Vec<Arc<dyn Notifier>>, ServerError> {
+        let mut out: Vec<Arc<dyn Notifier>> = Vec::new();
+        if let Some(url) = &self.webhook_url {
+            let secret = self.webhook_secret.as_deref().unwrap_or_default();
+            let filter =
+                EventFilter::only(self.webhook_events.iter().map(|k| k.trim().to_string()));
+            let webhook = WebhookNotifier::new(
+                url,
+                secret.as_bytes(),
+                filter,
+                Duration::from_secs(self.webhook_timeout),
+            )
+            .map_err(|e| ServerError::Config(format!("--webhook-url: {e}")))?;
+            out.push(Arc::new(webhook));
+        } else if !self.webhook_events.is_empty() {
+            return Err(ServerError::Config(
+                "--webhook-events needs --webhook-url".into(),
+            ));
+        }
+        if self.log_events {
+            out.push(Arc::new(LogNotifier::default()));
+        }
+        Ok(out)
+    }
 }
 
 /// `--cors-origin` values: none is same-origin only, `*` any origin, otherwise exact origins.
@@ -158,10 +222,13 @@ pub async fn shutdown_signal() {
 }
 
 /// Binds `listen`, reports the bound address to `on_listening` (port 0 picks one), and serves
-/// `state` until `shutdown` resolves, finishing in-flight requests.
+/// `state` until `shutdown` resolves, finishing in-flight requests. With notifiers, the outbox
+/// relay runs beside it every `relay_interval` and stops with it.
 pub async fn serve_until(
     state: AppState,
     listen: SocketAddr,
+    notifiers: Vec<Arc<dyn Notifier>>,
+    relay_interval: Duration,
     on_listening: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
@@ -169,11 +236,26 @@ pub async fn serve_until(
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}")))?;
     on_listening(listener.local_addr()?);
-    axum::serve(
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let relay_task = (!notifiers.is_empty()).then(|| {
+        let mut stopped = stopped.clone();
+        let relay = relay(state.store().clone(), notifiers);
+        tokio::spawn(run_relay(relay, relay_interval, async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }))
+    });
+    let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    })
+    .await;
+    if let Some(task) = relay_task {
+        let _ = task.await;
+    }
+    served?;
     Ok(())
 }

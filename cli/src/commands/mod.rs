@@ -1,6 +1,7 @@
 //! One module per command group; [`run`] dispatches.
 
 mod admin;
+mod events;
 mod orders;
 mod price;
 mod products;
@@ -108,6 +109,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Shipping(command) => {
             settings::shipping(&Context::open(&cli).await?, command).await
         }
+        Command::Events(command) => events::run(&Context::open(&cli).await?, command).await,
         Command::Stock(command) => stock::run(&Context::open(&cli).await?, command).await,
         Command::Recs(command) => recs::run(&Context::open(&cli).await?, command).await,
     }

@@ -24,6 +24,7 @@ fn server_error(error: ServerError) -> CliError {
 pub async fn serve(database_url: &str, args: &ServeArgs) -> Result<()> {
     args.options.init_logging().map_err(server_error)?;
     let config = args.options.config().map_err(server_error)?;
+    let notifiers = args.options.notifiers.notifiers().map_err(server_error)?;
     let ctx = Context {
         store: crate::store::open(database_url).await?,
         clock: Arc::new(merx_core::clock::SystemClock),
@@ -40,6 +41,8 @@ pub async fn serve(database_url: &str, args: &ServeArgs) -> Result<()> {
     serve_until(
         state,
         args.options.listen,
+        notifiers,
+        std::time::Duration::from_millis(args.options.relay_interval_ms),
         |address| println!("listening on http://{address}"),
         shutdown_signal(),
     )

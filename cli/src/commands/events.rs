@@ -1,0 +1,109 @@
+//! `merx events list|relay`: the outbox, and delivering it to webhooks or the log from the
+//! command line (a cron job, or catching up after an outage) with the relay `merx serve` runs.
+
+use std::time::Duration;
+
+use merx_core::event::OutboxEvent;
+use merx_server::notify::{relay, run_relay};
+use merx_server::serve::shutdown_signal;
+
+use super::Context;
+use crate::cli::EventsCommand;
+use crate::error::{CliError, Result};
+use crate::output;
+
+fn print_events(events: &[OutboxEvent]) {
+    let mut table = output::table(&["sequence", "occurred", "type", "id", "payload"]);
+    for event in events {
+        let mut payload = serde_json::to_value(&event.payload).unwrap_or_default();
+        if let Some(object) = payload.as_object_mut() {
+            object.remove("type");
+        }
+        table.add_row(vec![
+            event.sequence.to_string(),
+            event.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            event.payload.kind().to_string(),
+            event.id.to_string(),
+            payload.to_string(),
+        ]);
+    }
+    println!("{table}");
+}
+
+/// Runs a `merx events` command.
+pub async fn run(ctx: &Context, command: &EventsCommand) -> Result<()> {
+    match command {
+        EventsCommand::List {
+            after,
+            limit,
+            kinds,
+        } => {
+            let mut events = ctx.store.events_after(*after, *limit).await?;
+            if !kinds.is_empty() {
+                events.retain(|e| kinds.iter().any(|k| k == e.payload.kind()));
+            }
+            if ctx.json {
+                output::print_json(&events)
+            } else {
+                print_events(&events);
+                Ok(())
+            }
+        }
+        EventsCommand::Relay {
+            notifiers,
+            once,
+            interval_ms,
+        } => {
+            let notifiers = notifiers
+                .notifiers()
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            if notifiers.is_empty() {
+                return Err(CliError::Input(
+                    "nothing to deliver to: give --webhook-url (with --webhook-secret) or --log-events"
+                        .into(),
+                ));
+            }
+            let relay = relay(ctx.store.clone(), notifiers);
+            if !*once {
+                run_relay(
+                    relay,
+                    Duration::from_millis(*interval_ms),
+                    shutdown_signal(),
+                )
+                .await;
+                return Ok(());
+            }
+            let reports = relay.run_once().await?;
+            let stalled = reports.iter().any(|r| r.stalled);
+            if ctx.json {
+                output::print_json(&reports)?;
+            } else {
+                for r in &reports {
+                    println!(
+                        "{}: {} delivered, {} skipped, {} dropped, cursor {}{}",
+                        r.consumer,
+                        r.delivered,
+                        r.skipped,
+                        r.dropped,
+                        r.cursor,
+                        r.error
+                            .as_deref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            if stalled {
+                let first = reports
+                    .iter()
+                    .find(|r| r.stalled)
+                    .map(|r| r.consumer.clone());
+                return Err(CliError::Runtime(format!(
+                    "delivery to {} stopped on a failure; the next run starts there",
+                    first.unwrap_or_default()
+                )));
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! Notifiers the relay delivers outbox events to: signed webhooks and the log, and the background
+//! task that runs the relay next to the server.
+//!
+//! # Webhook requests
+//! `POST <url>` with the event as JSON (`{"sequence", "id", "occurredAt", "payload": {"type", ...}}`)
+//! and these headers:
+//! - `merx-event-id`: the event's unique id (receivers deduplicate by it: delivery is at least once);
+//! - `merx-event-type`: the payload type (`OrderPlaced`, ...);
+//! - `merx-signature`: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`.
+//!
+//! A receiver recomputes the HMAC over the raw body, compares in constant time and refuses old
+//! timestamps ([`verify_signature`] does all three). 2xx is success; 408, 429, 5xx, timeouts and
+//! connection failures are retried; any other status drops the event (see [`merx_core::relay`]).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use merx_core::event::OutboxEvent;
+use merx_core::relay::{Notifier, NotifyError, Relay, RelayConfig};
+use merx_core::store::Store;
+use sha2::Sha256;
+
+use crate::TokioSleeper;
+
+/// Header carrying the signature.
+pub const SIGNATURE_HEADER: &str = "merx-signature";
+/// Header carrying the event id.
+pub const EVENT_ID_HEADER: &str = "merx-event-id";
+/// Header carrying the event type.
+pub const EVENT_TYPE_HEADER: &str = "merx-event-type";
+/// Shortest webhook secret accepted.
+pub const MIN_SECRET_BYTES: usize = 16;
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> HmacSha256 {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+/// The `merx-signature` value for `body` sent at `timestamp` (unix seconds).
+pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let digest = mac(secret, timestamp, body).finalize().into_bytes();
+    format!("t={timestamp},v1={}", hex::encode(digest))
+}
+
+/// Whether `header` is a valid signature of `body` made within `tolerance` of `now` (unix
+/// seconds). The comparison is constant-time.
+pub fn verify_signature(
+    secret: &[u8],
+    header: &str,
+    body: &[u8],
+    now: i64,
+    tolerance: Duration,
+) -> bool {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
+            Some(("v1", value)) => signatures.extend(hex::decode(value).ok()),
+            _ => {}
+        }
+    }
+    let Some(timestamp) = timestamp else {
+        return false;
+    };
+    let age = now.abs_diff(timestamp);
+    if age > tolerance.as_secs() {
+        return false;
+    }
+    signatures
+        .iter()
+        .any(|signature| mac(secret, timestamp, body).verify_slice(signature).is_ok())
+}
+
+/// Which events a notifier takes: all, or the listed payload types.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFilter(Option<HashSet<String>>);
+
+impl EventFilter {
+    /// Only these payload types (`OrderPlaced`, ...); an empty list takes every event.
+    pub fn only(kinds: impl IntoIterator<Item = impl Into<String>>) -> EventFilter {
+        let kinds: HashSet<String> = kinds.into_iter().map(Into::into).collect();
+        EventFilter((!kinds.is_empty()).then_some(kinds))
+    }
+
+    fn wants(&self, event: &OutboxEvent) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|kinds| kinds.contains(event.payload.kind()))
+    }
+}
+
+/// Posts events to an HTTP endpoint, signed with a shared secret.
+#[derive(Clone)]
+pub struct WebhookNotifier {
+    consumer: String,
+    url: reqwest::Url,
+    secret: Vec<u8>,
+    filter: EventFilter,
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for WebhookNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookNotifier")
+            .field("consumer", &self.consumer)
+            .field("url", &self.url.as_str())
+            .field("filter", &self.filter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookNotifier {
+    /// A webhook to `url` (http or https) signing with `secret` (at least [`MIN_SECRET_BYTES`]).
+    /// Its delivery cursor is stored as `webhook:<url>`. Requests time out after `timeout`.
+    pub fn new(
+        url: &str,
+        secret: &[u8],
+        filter: EventFilter,
+        timeout: Duration,
+    ) -> Result<WebhookNotifier, String> {
+        let given = url;
+        let url = reqwest::Url::parse(given).map_err(|e| format!("`{given}` is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!("`{given}` is not an http(s) URL"));
+        }
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(format!(
+                "the webhook secret must be at least {MIN_SECRET_BYTES} bytes"
+            ));
+        }
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("merx-webhooks/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(WebhookNotifier {
+            consumer: format!("webhook:{url}"),
+            url,
+            secret: secret.to_vec(),
+            filter,
+            client,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for WebhookNotifier {
+    fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    fn wants(&self, event: &OutboxEvent) -> bool {
+        self.filter.wants(event)
+    }
+
+    async fn deliver(&self, event: &OutboxEvent) -> Result<(), NotifyError> {
+        let body = serde_json::to_vec(event)
+            .map_err(|e| NotifyError::permanent(format!("cannot encode the event: {e}")))?;
+        let signature = sign(&self.secret, chrono::Utc::now().timestamp(), &body);
+        let response = self
+            .client
+            .post(self.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(EVENT_ID_HEADER, event.id.to_string())
+            .header(EVENT_TYPE_HEADER, event.payload.kind())
+            .header(SIGNATURE_HEADER, signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| NotifyError::retryable(format!("POST {}: {e}", self.url)))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let message = format!("POST {} answered {status}", self.url);
+        let retry = status.is_server_error()
+            || status == reqwest::StatusCode::REQUEST_TIMEOUT
+            || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+        Err(if retry {
+            NotifyError::retryable(message)
+        } else {
+            NotifyError::permanent(message)
+        })
+    }
+}
+
+/// Writes every event to the log (target `merx::events`), one line each.
+#[derive(Clone, Debug, Default)]
+pub struct LogNotifier {
+    filter: EventFilter,
+}
+
+impl LogNotifier {
+    /// A log notifier for the events `filter` takes.
+    pub fn new(filter: EventFilter) -> LogNotifier {
+        LogNotifier { filter }
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for LogNotifier {
+    fn consumer(&self) -> &str {
+        "log"
+    }
+
+    fn wants(&self, event: &OutboxEvent) -> bool {
+        self.filter.wants(event)
+    }
+
+    async fn deliver(&self, event: &OutboxEvent) -> Result<(), NotifyError> {
+        let payload = serde_json::to_string(&event.payload).unwrap_or_default();
+        tracing::info!(
+            target: "merx::events",
+            sequence = event.sequence,
+            id = %event.id,
+            kind = event.payload.kind(),
+            occurred_at = %event.occurred_at,
+            %payload,
+            "event"
+        );
+        Ok(())
+    }
+}
+
+/// A relay over `store` to `notifiers` that sleeps on the tokio timer.
+pub fn relay(store: Arc<dyn Store>, notifiers: Vec<Arc<dyn Notifier>>) -> Relay {
+    Relay::new(
+        store,
+        notifiers,
+        Arc::new(TokioSleeper),
+        RelayConfig::default(),
+    )
+}
+
+/// Runs `relay` every `interval` until `shutdown` resolves, logging what each pass did. A pass
+/// that fails on the store is logged and tried again next interval.
+pub async fn run_relay(
+    relay: Relay,
+    interval: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        match relay.run_once().await {
+            Ok(reports) => {
+                for report in reports {
+                    if report.stalled || report.dropped > 0 {
+                        tracing::warn!(
+                            consumer = %report.consumer,
+                            delivered = report.delivered,
+                            dropped = report.dropped,
+                            cursor = report.cursor,
+                            error = report.error.as_deref().unwrap_or(""),
+                            "event delivery incomplete"
+                        );
+                    } else if report.delivered > 0 {
+                        tracing::debug!(
+                            consumer = %report.consumer,
+                            delivered = report.delivered,
+                            cursor = report.cursor,
+                            "events delivered"
+                        );
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "event relay pass failed"),
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_only_with_the_secret_body_and_a_fresh_timestamp() {
+        let secret = b"0123456789abcdef-secret";
+        let body = br#"{"sequence":1}"#;
+        let header = sign(secret, 1_700_000_000, body);
+        assert!(header.starts_with("t=1700000000,v1="));
+        let minute = Duration::from_secs(300);
+        assert!(verify_signature(
+            secret,
+            &header,
+            body,
+            1_700_000_100,
+            minute
+        ));
+        assert!(!verify_signature(
+            b"another secret!!",
+            &header,
+            body,
+            1_700_000_100,
+            minute
+        ));
+        assert!(!verify_signature(
+            secret,
+            &header,
+            br#"{"sequence":2}"#,
+            1_700_000_100,
+            minute
+        ));
+        assert!(
+            !verify_signature(secret, &header, body, 1_700_001_000, minute),
+            "too old"
+        );
+        assert!(!verify_signature(
+            secret,
+            "v1=00",
+            body,
+            1_700_000_000,
+            minute
+        ));
+        assert!(!verify_signature(
+            secret,
+            "garbage",
+            body,
+            1_700_000_000,
+            minute
+        ));
+    }
+
+    #[test]
+    fn webhooks_need_an_http_url_and_a_long_secret() {
+        let secret = [7u8; 16];
+        let timeout = Duration::from_secs(1);
+        let ok = WebhookNotifier::new(
+            "https://hooks.example.com/merx",
+            &secret,
+            EventFilter::default(),
+            timeout,
+        )
+        .unwrap();
+        assert_eq!(ok.consumer(), "webhook:https://hooks.example.com/merx");
+        assert_eq!(
+            WebhookNotifier::new("ftp://x.example", &secret, EventFilter::default(), timeout)
+                .unwrap_err(),
+            "`ftp://x.example` is not an http(s) URL"
+        );
+        assert_eq!(
+            WebhookNotifier::new(
+                "https://x.example",
+                b"short",
+                EventFilter::default(),
+                timeout
+            )
+            .unwrap_err(),
+            "the webhook secret must be at least 16 bytes"
+        );
+        assert!(
+            WebhookNotifier::new("not a url", &secret, EventFilter::default(), timeout).is_err()
+        );
+    }
+}
