@@ -256,3 +256,46 @@ fn serve_refuses_bad_flags_before_listening() {
             .stderr(predicates::str::ends_with(message));
     }
 }
+
+#[test]
+fn serve_relays_events_to_a_webhook_while_it_runs() {
+    let shop = Shop::new();
+    let receiver = common::Receiver::start();
+    let (server, lines, _) = start(
+        &shop,
+        &[
+            "--demo",
+            "--catalog-only",
+            "--webhook-url",
+            &receiver.url,
+            "--webhook-secret",
+            "whsec-0123456789abcdef",
+            "--webhook-events",
+            "UserRegistered,ProductChanged",
+            "--relay-interval-ms",
+            "50",
+        ],
+    );
+    assert!(lines[0].starts_with("demo data loaded: 30 products"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while receiver.events().len() < 31 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} events arrived",
+            receiver.events().len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let events = receiver.events();
+    assert_eq!(events[0]["payload"]["type"], "UserRegistered");
+    assert_eq!(events[0]["payload"]["email"], "admin@merx.example");
+    assert!(events[1..]
+        .iter()
+        .all(|e| e["payload"]["type"] == "ProductChanged"));
+    let sequences: Vec<u64> = events
+        .iter()
+        .map(|e| e["sequence"].as_u64().unwrap())
+        .collect();
+    assert!(sequences.windows(2).all(|w| w[0] < w[1]), "in outbox order");
+    drop(server);
+}

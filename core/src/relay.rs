@@ -278,7 +278,7 @@ mod tests {
         }
 
         fn wants(&self, event: &OutboxEvent) -> bool {
-            !self.only_even || event.sequence % 2 == 0
+            !self.only_even || event.sequence.is_multiple_of(2)
         }
 
         async fn deliver(&self, event: &OutboxEvent) -> std::result::Result<(), NotifyError> {
