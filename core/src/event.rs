@@ -115,7 +115,35 @@ impl EventPayload {
             EventPayload::PasswordResetRequested { .. } => "PasswordResetRequested",
         }
     }
+
+    /// Whether the payload carries a secret (a password-reset token). Notifiers deliver such
+    /// events only when configured for their type by name, and logs and listings show them
+    /// [`redacted`](EventPayload::redacted).
+    pub fn is_sensitive(&self) -> bool {
+        matches!(self, EventPayload::PasswordResetRequested { .. })
+    }
+
+    /// The payload with every secret replaced by `[redacted]`.
+    pub fn redacted(&self) -> EventPayload {
+        match self {
+            EventPayload::PasswordResetRequested {
+                user_id,
+                email,
+                expires_at,
+                ..
+            } => EventPayload::PasswordResetRequested {
+                user_id: *user_id,
+                email: email.clone(),
+                token: REDACTED.to_string(),
+                expires_at: *expires_at,
+            },
+            other => other.clone(),
+        }
+    }
 }
+
+/// What [`EventPayload::redacted`] puts in place of a secret.
+pub const REDACTED: &str = "[redacted]";
 
 /// An event not yet in the outbox.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -85,16 +85,20 @@ pub fn verify_signature(
 pub struct EventFilter(Option<HashSet<String>>);
 
 impl EventFilter {
-    /// Only these payload types (`OrderPlaced`, ...); an empty list takes every event.
+    /// Only these payload types (`OrderPlaced`, ...); an empty list takes every event that
+    /// carries no secret.
     pub fn only(kinds: impl IntoIterator<Item = impl Into<String>>) -> EventFilter {
         let kinds: HashSet<String> = kinds.into_iter().map(Into::into).collect();
         EventFilter((!kinds.is_empty()).then_some(kinds))
     }
 
-    fn wants(&self, event: &OutboxEvent) -> bool {
-        self.0
-            .as_ref()
-            .is_none_or(|kinds| kinds.contains(event.payload.kind()))
+    /// Listed types when there is a list; otherwise every event except those carrying a secret
+    /// (password-reset tokens go only where they are asked for by name, e.g. the mailer).
+    pub fn wants(&self, event: &OutboxEvent) -> bool {
+        match &self.0 {
+            Some(kinds) => kinds.contains(event.payload.kind()),
+            None => !event.payload.is_sensitive(),
+        }
     }
 }
 
@@ -194,7 +198,7 @@ impl Notifier for WebhookNotifier {
     }
 }
 
-/// Writes every event to the log (target `merx::events`), one line each.
+/// Writes every event to the log (target `merx::events`), one line each, secrets redacted.
 #[derive(Clone, Debug, Default)]
 pub struct LogNotifier {
     filter: EventFilter,
@@ -218,7 +222,8 @@ impl Notifier for LogNotifier {
     }
 
     async fn deliver(&self, event: &OutboxEvent) -> Result<(), NotifyError> {
-        let payload = serde_json::to_string(&event.payload).unwrap_or_default();
+        // Logs are read by more people than the mailer: secrets never reach them.
+        let payload = serde_json::to_string(&event.payload.redacted()).unwrap_or_default();
         tracing::info!(
             target: "merx::events",
             sequence = event.sequence,
@@ -284,6 +289,8 @@ pub async fn run_relay(
 
 #[cfg(test)]
 mod tests {
+    use merx_core::event::EventPayload;
+
     use super::*;
 
     #[test]
@@ -332,6 +339,37 @@ mod tests {
             1_700_000_000,
             minute
         ));
+    }
+
+    #[test]
+    fn secrets_go_only_where_they_are_asked_for_by_name() {
+        let at = chrono::Utc::now();
+        let event = |payload| OutboxEvent {
+            sequence: 1,
+            id: merx_core::ids::EventId::new(),
+            occurred_at: at,
+            payload,
+        };
+        let reset = event(EventPayload::PasswordResetRequested {
+            user_id: merx_core::ids::UserId::new(),
+            email: "ann@example.com".into(),
+            token: "tok-secret".into(),
+            expires_at: at,
+        });
+        let registered = event(EventPayload::UserRegistered {
+            user_id: merx_core::ids::UserId::new(),
+            email: "ann@example.com".into(),
+        });
+        assert!(!EventFilter::default().wants(&reset));
+        assert!(EventFilter::default().wants(&registered));
+        let mailer = EventFilter::only(["PasswordResetRequested"]);
+        assert!(mailer.wants(&reset));
+        assert!(!mailer.wants(&registered));
+        let shown = serde_json::to_string(&reset.payload.redacted()).unwrap();
+        assert!(
+            shown.contains("[redacted]") && !shown.contains("tok-secret"),
+            "{shown}"
+        );
     }
 
     #[test]

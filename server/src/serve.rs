@@ -73,7 +73,9 @@ pub struct NotifierOptions {
     /// HMAC-SHA256 key of the `merx-signature` header (at least 16 bytes).
     #[arg(long, env = "MERX_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
-    /// Only these event types to the webhook (comma-separated, e.g. OrderPlaced,PaymentCaptured).
+    /// Only these event types to the webhook (comma-separated, e.g. OrderPlaced,PaymentCaptured);
+    /// by default every type but PasswordResetRequested, whose reset token goes only to a
+    /// webhook that lists it (the mailer).
     #[arg(
         long,
         env = "MERX_WEBHOOK_EVENTS",

@@ -42,6 +42,10 @@ pub async fn run(ctx: &Context, command: &EventsCommand) -> Result<()> {
             if !kinds.is_empty() {
                 events.retain(|e| kinds.iter().any(|k| k == e.payload.kind()));
             }
+            // A listing is for looking, not for mailing: reset tokens stay in the outbox.
+            for event in &mut events {
+                event.payload = event.payload.redacted();
+            }
             if ctx.json {
                 output::print_json(&events)
             } else {
