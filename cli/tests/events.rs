@@ -103,7 +103,7 @@ fn events_relay_reports_bad_targets() {
     fails(
         &[],
         2,
-        "nothing to deliver to: give --webhook-url (with --webhook-secret) or --log-events",
+        "nothing to deliver to: give --webhook-url (with --webhook-secret), --nats-url or --log-events",
     );
     fails(
         &[
@@ -113,7 +113,7 @@ fn events_relay_reports_bad_targets() {
             "short",
         ],
         2,
-        "invalid configuration: --webhook-url: the webhook secret must be at least 16 bytes",
+        "--webhook-url: the webhook secret must be at least 16 bytes",
     );
     fails(
         &[
@@ -123,7 +123,7 @@ fn events_relay_reports_bad_targets() {
             SECRET,
         ],
         2,
-        "invalid configuration: --webhook-url: `ftp://hooks.example.com/x` is not an http(s) URL",
+        "--webhook-url: `ftp://hooks.example.com/x` is not an http(s) URL",
     );
     fails(
         &["--webhook-url", "https://hooks.example.com/x"],
@@ -134,7 +134,18 @@ fn events_relay_reports_bad_targets() {
     fails(
         &["--webhook-events", "OrderPlaced", "--log-events"],
         2,
-        "invalid configuration: --webhook-events needs --webhook-url",
+        "--webhook-events needs --webhook-url",
+    );
+    fails(
+        &["--nats-events", "OrderPlaced", "--log-events"],
+        2,
+        "--nats-events needs --nats-url",
+    );
+    fails(
+        &["--nats-url", "nats://127.0.0.1:1"],
+        1,
+        "cannot reach an event notifier: cannot connect to NATS at `nats://127.0.0.1:1`: IO error: \
+         Connection refused (os error 111)",
     );
     // A receiver that is not there: the pass stops, exit 1, and the cursor stays at 0.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

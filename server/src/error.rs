@@ -131,6 +131,9 @@ pub enum ServerError {
     /// The configuration is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// An event notifier could not be reached at start (a NATS server down).
+    #[error("cannot reach an event notifier: {0}")]
+    Notifier(String),
     /// The demo data could not be created.
     #[error("cannot load demo data: {0}")]
     Demo(#[from] Error),

@@ -64,7 +64,7 @@ async fn run(args: Args) -> Result<()> {
         );
     }
     let state = AppState::new(store, Arc::new(TestGateway::new()), config);
-    let notifiers = args.serve.notifiers.notifiers()?;
+    let notifiers = args.serve.notifiers.notifiers().await?;
     serve_until(
         state,
         args.serve.listen,

@@ -1,5 +1,5 @@
-//! Notifiers the relay delivers outbox events to: signed webhooks and the log, and the background
-//! task that runs the relay next to the server.
+//! Notifiers the relay delivers outbox events to: signed webhooks, NATS JetStream and the log,
+//! and the background task that runs the relay next to the server.
 //!
 //! # Webhook requests
 //! `POST <url>` with the event as JSON (`{"sequence", "id", "occurredAt", "payload": {"type", ...}}`)
@@ -195,6 +195,88 @@ impl Notifier for WebhookNotifier {
         } else {
             NotifyError::permanent(message)
         })
+    }
+}
+
+/// Publishes events to NATS JetStream, on `<prefix>.<EventType>` subjects of one stream, with the
+/// event id as `Nats-Msg-Id` so JetStream drops the duplicates an at-least-once relay can send.
+#[derive(Clone)]
+pub struct NatsNotifier {
+    consumer: String,
+    prefix: String,
+    filter: EventFilter,
+    jetstream: async_nats::jetstream::Context,
+}
+
+impl std::fmt::Debug for NatsNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsNotifier")
+            .field("consumer", &self.consumer)
+            .field("prefix", &self.prefix)
+            .field("filter", &self.filter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NatsNotifier {
+    /// Connects to `url` and makes sure the stream `stream` captures `<prefix>.>` (created when
+    /// missing, with a two-minute duplicate window). The cursor is stored as
+    /// `nats:<stream>`.
+    pub async fn connect(
+        url: &str,
+        stream: &str,
+        prefix: &str,
+        filter: EventFilter,
+    ) -> Result<NatsNotifier, String> {
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(|e| format!("cannot connect to NATS at `{url}`: {e}"))?;
+        let jetstream = async_nats::jetstream::new(client);
+        jetstream
+            .get_or_create_stream(async_nats::jetstream::stream::Config {
+                name: stream.to_string(),
+                subjects: vec![format!("{prefix}.>")],
+                duplicate_window: Duration::from_secs(120),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| format!("cannot open the JetStream stream `{stream}`: {e}"))?;
+        Ok(NatsNotifier {
+            consumer: format!("nats:{stream}"),
+            prefix: prefix.to_string(),
+            filter,
+            jetstream,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for NatsNotifier {
+    fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    fn wants(&self, event: &OutboxEvent) -> bool {
+        self.filter.wants(event)
+    }
+
+    async fn deliver(&self, event: &OutboxEvent) -> Result<(), NotifyError> {
+        let body = serde_json::to_vec(event)
+            .map_err(|e| NotifyError::permanent(format!("cannot encode the event: {e}")))?;
+        let subject = format!("{}.{}", self.prefix, event.payload.kind());
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", event.id.to_string().as_str());
+        headers.insert(EVENT_TYPE_HEADER, event.payload.kind());
+        let ack = self
+            .jetstream
+            .publish_with_headers(subject.clone(), headers, body.into())
+            .await
+            .map_err(|e| NotifyError::retryable(format!("publish to {subject}: {e}")))?;
+        ack.await
+            .map_err(|e| NotifyError::retryable(format!("no JetStream ack on {subject}: {e}")))?;
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use merx_core::Currency;
 use tracing_subscriber::EnvFilter;
 
 use crate::error::ServerError;
-use crate::notify::{relay, run_relay, EventFilter, LogNotifier, WebhookNotifier};
+use crate::notify::{relay, run_relay, EventFilter, LogNotifier, NatsNotifier, WebhookNotifier};
 use crate::{app, AppState, Config, Cors, RateLimit};
 use merx_core::relay::Notifier;
 
@@ -86,14 +86,32 @@ pub struct NotifierOptions {
     /// Seconds before a webhook request is abandoned (and retried).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub webhook_timeout: u64,
-    /// Write every event to the log (target `merx::events`).
+    /// Publish every event to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222).
+    #[arg(long, env = "MERX_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// The JetStream stream (created when missing).
+    #[arg(long, env = "MERX_NATS_STREAM", default_value = "MERX_EVENTS")]
+    pub nats_stream: String,
+    /// Subject prefix: events go to `<prefix>.<EventType>`.
+    #[arg(long, env = "MERX_NATS_SUBJECT_PREFIX", default_value = "merx.events")]
+    pub nats_subject_prefix: String,
+    /// Only these event types to NATS (comma-separated); by default all but
+    /// PasswordResetRequested.
+    #[arg(
+        long,
+        env = "MERX_NATS_EVENTS",
+        value_delimiter = ',',
+        value_name = "TYPE"
+    )]
+    pub nats_events: Vec<String>,
+    /// Write every event to the log (target `merx::events`), secrets redacted.
     #[arg(long, env = "MERX_LOG_EVENTS")]
     pub log_events: bool,
 }
 
 impl NotifierOptions {
-    /// The notifiers these flags ask for (none when no flag is given).
-    pub fn notifiers(&self) -> Result<Vec<Arc<dyn Notifier>>, ServerError> {
+    /// The notifiers these flags ask for (none when no flag is given); connects to NATS.
+    pub async fn notifiers(&self) -> Result<Vec<Arc<dyn Notifier>>, ServerError> {
         let mut out: Vec<Arc<dyn Notifier>> = Vec::new();
         if let Some(url) = &self.webhook_url {
             let secret = self.webhook_secret.as_deref().unwrap_or_default();
@@ -111,6 +129,16 @@ impl NotifierOptions {
             return Err(ServerError::Config(
                 "--webhook-events needs --webhook-url".into(),
             ));
+        }
+        if let Some(url) = &self.nats_url {
+            let filter = EventFilter::only(self.nats_events.iter().map(|k| k.trim().to_string()));
+            let nats =
+                NatsNotifier::connect(url, &self.nats_stream, &self.nats_subject_prefix, filter)
+                    .await
+                    .map_err(ServerError::Notifier)?;
+            out.push(Arc::new(nats));
+        } else if !self.nats_events.is_empty() {
+            return Err(ServerError::Config("--nats-events needs --nats-url".into()));
         }
         if self.log_events {
             out.push(Arc::new(LogNotifier::default()));

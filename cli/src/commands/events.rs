@@ -60,10 +60,11 @@ pub async fn run(ctx: &Context, command: &EventsCommand) -> Result<()> {
         } => {
             let notifiers = notifiers
                 .notifiers()
-                .map_err(|e| CliError::Input(e.to_string()))?;
+                .await
+                .map_err(super::serve::server_error)?;
             if notifiers.is_empty() {
                 return Err(CliError::Input(
-                    "nothing to deliver to: give --webhook-url (with --webhook-secret) or --log-events"
+                    "nothing to deliver to: give --webhook-url (with --webhook-secret), --nats-url or --log-events"
                         .into(),
                 ));
             }

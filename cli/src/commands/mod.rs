@@ -6,7 +6,7 @@ mod orders;
 mod price;
 mod products;
 mod recs;
-mod serve;
+pub(crate) mod serve;
 mod settings;
 mod stock;
 mod transfer;

@@ -13,7 +13,7 @@ use crate::cli::ServeArgs;
 use crate::error::{CliError, Result};
 
 /// A bad flag is bad input (exit 2); anything else stopping the server is a runtime failure.
-fn server_error(error: ServerError) -> CliError {
+pub fn server_error(error: ServerError) -> CliError {
     match error {
         ServerError::Config(message) => CliError::Input(message),
         other => CliError::Runtime(other.to_string()),
@@ -24,7 +24,12 @@ fn server_error(error: ServerError) -> CliError {
 pub async fn serve(database_url: &str, args: &ServeArgs) -> Result<()> {
     args.options.init_logging().map_err(server_error)?;
     let config = args.options.config().map_err(server_error)?;
-    let notifiers = args.options.notifiers.notifiers().map_err(server_error)?;
+    let notifiers = args
+        .options
+        .notifiers
+        .notifiers()
+        .await
+        .map_err(server_error)?;
     let ctx = Context {
         store: crate::store::open(database_url).await?,
         clock: Arc::new(merx_core::clock::SystemClock),
