@@ -329,8 +329,9 @@ pub fn relay(store: Arc<dyn Store>, notifiers: Vec<Arc<dyn Notifier>>) -> Relay 
     )
 }
 
-/// Runs `relay` every `interval` until `shutdown` resolves, logging what each pass did. A pass
-/// that fails on the store is logged and tried again next interval.
+/// Runs `relay` every `interval` until `shutdown` resolves (which also abandons a pass in
+/// flight), logging what each pass did. A pass that fails on the store is logged and tried again
+/// next interval.
 pub async fn run_relay(
     relay: Relay,
     interval: Duration,
@@ -338,7 +339,13 @@ pub async fn run_relay(
 ) {
     tokio::pin!(shutdown);
     loop {
-        match relay.run_once().await {
+        // A pass is abandoned on shutdown, even mid-request: the cursor only moves after a
+        // delivery, so the event simply goes out again on the next start.
+        let pass = tokio::select! {
+            () = &mut shutdown => return,
+            pass = relay.run_once() => pass,
+        };
+        match pass {
             Ok(reports) => {
                 for report in reports {
                     if report.stalled || report.dropped > 0 {
@@ -366,6 +373,32 @@ pub async fn run_relay(
             () = &mut shutdown => return,
             () = tokio::time::sleep(interval) => {}
         }
+    }
+}
+
+/// Runs one relay loop per notifier, so a slow or failing receiver delays no other, until
+/// `shutdown` resolves; then waits for every loop to stop.
+pub async fn run_relays(
+    store: Arc<dyn Store>,
+    notifiers: Vec<Arc<dyn Notifier>>,
+    interval: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let tasks: Vec<_> = notifiers
+        .into_iter()
+        .map(|notifier| {
+            let mut stopped = stopped.clone();
+            let relay = relay(store.clone(), vec![notifier]);
+            tokio::spawn(run_relay(relay, interval, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }))
+        })
+        .collect();
+    shutdown.await;
+    let _ = stop.send(true);
+    for task in tasks {
+        let _ = task.await;
     }
 }
 

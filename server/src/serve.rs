@@ -10,7 +10,7 @@ use merx_core::Currency;
 use tracing_subscriber::EnvFilter;
 
 use crate::error::ServerError;
-use crate::notify::{relay, run_relay, EventFilter, LogNotifier, NatsNotifier, WebhookNotifier};
+use crate::notify::{run_relays, EventFilter, LogNotifier, NatsNotifier, WebhookNotifier};
 use crate::{app, AppState, Config, Cors, RateLimit};
 use merx_core::relay::Notifier;
 
@@ -252,8 +252,8 @@ pub async fn shutdown_signal() {
 }
 
 /// Binds `listen`, reports the bound address to `on_listening` (port 0 picks one), and serves
-/// `state` until `shutdown` resolves, finishing in-flight requests. With notifiers, the outbox
-/// relay runs beside it every `relay_interval` and stops with it.
+/// `state` until `shutdown` resolves, finishing in-flight requests. With notifiers, an outbox
+/// relay loop per notifier runs beside it every `relay_interval` and stops with it.
 pub async fn serve_until(
     state: AppState,
     listen: SocketAddr,
@@ -267,12 +267,16 @@ pub async fn serve_until(
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}")))?;
     on_listening(listener.local_addr()?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let relay_task = (!notifiers.is_empty()).then(|| {
+    let relays = (!notifiers.is_empty()).then(|| {
         let mut stopped = stopped.clone();
-        let relay = relay(state.store().clone(), notifiers);
-        tokio::spawn(run_relay(relay, relay_interval, async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        }))
+        tokio::spawn(run_relays(
+            state.store().clone(),
+            notifiers,
+            relay_interval,
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            },
+        ))
     });
     let served = axum::serve(
         listener,
@@ -283,8 +287,8 @@ pub async fn serve_until(
         let _ = stop.send(true);
     })
     .await;
-    if let Some(task) = relay_task {
-        let _ = task.await;
+    if let Some(relays) = relays {
+        let _ = relays.await;
     }
     served?;
     Ok(())

@@ -179,3 +179,84 @@ async fn an_unreachable_webhook_stalls_and_keeps_its_events() {
     assert_eq!(store.delivery_cursor(&consumer).await.unwrap(), 0);
     assert!(report.error.unwrap().contains("(after 5 attempts)"));
 }
+
+/// Accepts requests and never answers them while the test runs.
+async fn hanging(
+    State(receiver): State<Arc<Receiver>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    receiver.requests.lock().unwrap().push((headers, body));
+    std::future::pending::<()>().await;
+    StatusCode::OK
+}
+
+#[tokio::test]
+async fn a_hanging_receiver_delays_no_other_notifier_and_shutdown_does_not_wait_for_it() {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new(clock.clone()));
+    register(
+        &store,
+        &clock,
+        &["a@example.com", "b@example.com", "c@example.com"],
+    )
+    .await;
+    let fast = Arc::new(Receiver::default());
+    let fast_url = start(fast.clone()).await;
+    let slow = Arc::new(Receiver::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/hook", post(hanging))
+        .with_state(slow.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let notifier = |url: &str| -> Arc<dyn Notifier> {
+        Arc::new(
+            WebhookNotifier::new(
+                url,
+                SECRET,
+                EventFilter::default(),
+                Duration::from_secs(600),
+            )
+            .unwrap(),
+        )
+    };
+    // The hanging one first: with one loop for both, the fast one would wait behind it.
+    let notifiers = vec![notifier(&slow_url), notifier(&fast_url)];
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let relays = tokio::spawn(merx_server::notify::run_relays(
+        store.clone(),
+        notifiers,
+        Duration::from_millis(20),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    // A generous guard against a hang, not a speed requirement.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while fast.requests.lock().unwrap().len() < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the fast receiver was held up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        slow.requests.lock().unwrap().len(),
+        1,
+        "still waiting on the first event"
+    );
+    let slow_consumer = format!("webhook:{slow_url}");
+    assert_eq!(store.delivery_cursor(&slow_consumer).await.unwrap(), 0);
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), relays)
+        .await
+        .expect("shutdown abandons the hanging request")
+        .unwrap();
+    assert_eq!(
+        store.delivery_cursor(&slow_consumer).await.unwrap(),
+        0,
+        "nothing lost"
+    );
+}

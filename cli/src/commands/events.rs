@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use merx_core::event::OutboxEvent;
-use merx_server::notify::{relay, run_relay};
+use merx_server::notify::{relay, run_relays};
 use merx_server::serve::shutdown_signal;
 
 use super::Context;
@@ -68,16 +68,17 @@ pub async fn run(ctx: &Context, command: &EventsCommand) -> Result<()> {
                         .into(),
                 ));
             }
-            let relay = relay(ctx.store.clone(), notifiers);
             if !*once {
-                run_relay(
-                    relay,
+                run_relays(
+                    ctx.store.clone(),
+                    notifiers,
                     Duration::from_millis(*interval_ms),
                     shutdown_signal(),
                 )
                 .await;
                 return Ok(());
             }
+            let relay = relay(ctx.store.clone(), notifiers);
             let reports = relay.run_once().await?;
             let stalled = reports.iter().any(|r| r.stalled);
             if ctx.json {
