@@ -21,7 +21,8 @@ use crate::event::{EventPayload, NewEvent};
 use crate::ids::{CartId, OrderId, OrderLineId, ProductId, PromotionId, UserId, VariantId};
 use crate::money::Currency;
 use crate::payment::PaymentProcessor;
-use crate::store::{OrderUpdate, StockRelease, Store};
+use crate::store::{OrderUpdate, StockRelease, StorageError, Store};
+use crate::user::{Role, User};
 
 /// Where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -558,6 +559,28 @@ impl OrderService {
     pub async fn deliver(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
         self.move_order(order_id, OrderStatus::Delivered, actor, None)
             .await
+    }
+
+    /// Cancels on behalf of `user`: an admin cancels any pending or processing order; a customer
+    /// cancels their own order while it is still `pending` (once the shop has started on it, only
+    /// the shop can). Another customer's order is `not_found`, so its id is not confirmed.
+    pub async fn cancel_for(&self, user: &User, order_id: OrderId) -> Result<Order> {
+        let actor = Actor::User { user_id: user.id };
+        if user.is_active() && user.has_role(Role::Admin) {
+            return self.cancel(order_id, actor).await;
+        }
+        let order = self.store.get_order(order_id).await?;
+        if !user.is_active() || order.customer_id != Some(user.id) {
+            return Err(StorageError::not_found(OrderId::ENTITY, order_id).into());
+        }
+        // Processing is the one state the shop may still cancel from but the customer may not;
+        // from any other state the state machine's own refusal is the right answer.
+        if order.status == OrderStatus::Processing {
+            return Err(Error::Forbidden {
+                action: "cancel an order that is processing (only the shop can now)".into(),
+            });
+        }
+        self.cancel(order_id, actor).await
     }
 
     /// pending/processing -> cancelled: voids an authorization or refunds what was captured, then

@@ -1137,3 +1137,69 @@ async fn admins_cannot_lock_themselves_out_and_bodies_must_be_objects() {
     let empty_sort = h.get("/v1/products?sort=&currency=", None).await;
     assert_eq!(empty_sort.status, 200);
 }
+
+#[tokio::test]
+async fn customers_cancel_their_own_pending_orders_only() {
+    let h = harness().await;
+    let (_, ann) = h.customer("ann@shop.test").await;
+    let (_, bob) = h.customer("bob@shop.test").await;
+    let (product, _) = h.product(25).await; // a book with 15 in stock
+    let place = |token: String| {
+        let h = &h;
+        async move {
+            assert_eq!(h.add_to_cart(Some(&token), None, 25, "2").await.status, 200);
+            let order = h.post("/v1/orders", Some(&token), json!({})).await;
+            assert_eq!(order.status, 201, "{}", order.body);
+            order.body["id"].as_str().unwrap().to_string()
+        }
+    };
+    let first = place(ann.clone()).await;
+    let stock_uri = format!("/v1/products/{product}");
+    let stock = || async { h.get(&stock_uri, None).await.body["variants"][0]["stock"].clone() };
+    assert_eq!(stock().await, "13");
+
+    let cancel = |id: &str, token: Option<&str>| {
+        let uri = format!("/v1/orders/{id}/cancel");
+        let token = token.map(str::to_string);
+        let h = &h;
+        async move { h.post(&uri, token.as_deref(), json!({})).await }
+    };
+    assert_error(&cancel(&first, None).await, 401, "unauthenticated");
+    assert_error(&cancel(&first, Some(&bob)).await, 404, "not_found");
+    let cancelled = cancel(&first, Some(&ann)).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    let last = &cancelled.body["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["actor"]["type"], "user");
+    assert_eq!(stock().await, "15", "the stock came back");
+    assert_error(&cancel(&first, Some(&ann)).await, 409, "invalid_transition");
+
+    // Once the shop has started on an order, only the shop can cancel it.
+    let second = place(ann.clone()).await;
+    let admin = h.admin().await;
+    h.post(
+        &format!("/v1/orders/{second}/process"),
+        Some(&admin),
+        json!({}),
+    )
+    .await;
+    let refused = cancel(&second, Some(&ann)).await;
+    assert_error(&refused, 403, "forbidden");
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("processing"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        cancel(&second, Some(&admin)).await.body["status"],
+        "cancelled"
+    );
+}

@@ -381,7 +381,7 @@ async fn every_route_checks_who_is_calling() {
         "POST",
         &format!("/v1/orders/{order_id}/cancel"),
         None,
-        [401, 403, 403, 409],
+        [401, 409, 404, 409],
     )
     .await;
     expect(

@@ -224,18 +224,18 @@ async fn deliver_order(
     ))
 }
 
-/// Cancel a pending or processing order: voids or refunds the payment, releases stock (admins).
+/// Cancel an order: voids or refunds the payment, releases stock. Admins cancel pending or
+/// processing orders; a customer cancels their own order while it is pending (403 after that);
+/// another customer's order is 404.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", operation_id = "cancelOrder",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = ORDER_DOC, body = Object)))]
 async fn cancel_order(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    SignedIn(user): SignedIn,
     ApiPath(id): ApiPath<OrderId>,
 ) -> ApiResult<Json<Order>> {
-    Ok(Json(
-        state.orders().cancel(id, actor_of(Some(&admin))).await?,
-    ))
+    Ok(Json(state.orders().cancel_for(&user, id).await?))
 }
 
 /// Refund captured money, all or part (admins). `Idempotency-Key` makes a retry safe.
