@@ -166,3 +166,46 @@ fn events_relay_reports_bad_targets() {
             "error: delivery to webhook:{url} stopped on a failure; the next run starts there\n"
         ));
 }
+
+#[test]
+fn events_relay_leaves_a_consumer_another_process_holds() {
+    let shop = Shop::new();
+    shop.product("Canvas tote", "TOTE-1", "19.90", "10");
+    let receiver = Receiver::start();
+    let consumer = format!("webhook:{}", receiver.url);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = runtime
+        .block_on(merx_sqlite::SqliteStore::open(&shop.url))
+        .unwrap();
+    let now = chrono::Utc::now();
+    use merx_core::store::EventStore;
+    assert!(runtime
+        .block_on(store.acquire_lease(
+            &format!("relay:{consumer}"),
+            "a running server",
+            now,
+            now + chrono::Duration::minutes(5),
+        ))
+        .unwrap());
+    shop.merx()
+        .args(["events", "relay", "--once", "--webhook-url", &receiver.url])
+        .args(["--webhook-secret", SECRET])
+        .assert()
+        .success()
+        .stdout(format!(
+            "{consumer}: another process is delivering to it; nothing sent\n"
+        ));
+    assert!(receiver.events().is_empty());
+    runtime
+        .block_on(store.release_lease(&format!("relay:{consumer}"), "a running server"))
+        .unwrap();
+    shop.merx()
+        .args(["events", "relay", "--once", "--webhook-url", &receiver.url])
+        .args(["--webhook-secret", SECRET])
+        .assert()
+        .success();
+    assert_eq!(receiver.events().len(), 1);
+}

@@ -101,6 +101,7 @@ macro_rules! conformance_tests {
             payment_transactions_round_trip,
             idempotency_keys_are_claimed_once,
             outbox_sequences_and_delivery_cursors,
+            leases_have_one_holder_at_a_time,
             search_matches_text_by_relevance,
             search_filters_sorts_and_pages,
         );
@@ -1706,6 +1707,84 @@ pub async fn idempotency_keys_are_claimed_once(store: Arc<dyn Store>, spawn: Spa
             .await,
         Err(StorageError::NotFound { .. })
     ));
+}
+
+/// `acquire_lease`/`release_lease`: one holder at a time, renewal by the holder, takeover only
+/// after the time ran out, release; and under racing acquirers exactly one wins.
+pub async fn leases_have_one_holder_at_a_time(store: Arc<dyn Store>, spawn: Spawn<'_>) {
+    let t0 = DateTime::<Utc>::from_timestamp(1_793_534_400, 0).unwrap();
+    let later = move |s: i64| t0 + Duration::seconds(s);
+    assert!(store
+        .acquire_lease("relay:a", "one", t0, later(30))
+        .await
+        .unwrap());
+    assert!(!store
+        .acquire_lease("relay:a", "two", later(10), later(40))
+        .await
+        .unwrap());
+    assert!(
+        store
+            .acquire_lease("relay:b", "two", later(10), later(40))
+            .await
+            .unwrap(),
+        "names are independent"
+    );
+    assert!(
+        store
+            .acquire_lease("relay:a", "one", later(20), later(50))
+            .await
+            .unwrap(),
+        "the holder renews"
+    );
+    assert!(!store
+        .acquire_lease("relay:a", "two", later(45), later(75))
+        .await
+        .unwrap());
+    assert!(
+        store
+            .acquire_lease("relay:a", "two", later(50), later(80))
+            .await
+            .unwrap(),
+        "taken over once the time ran out"
+    );
+    assert!(!store
+        .acquire_lease("relay:a", "one", later(55), later(85))
+        .await
+        .unwrap());
+    store.release_lease("relay:a", "one").await.unwrap();
+    assert!(
+        !store
+            .acquire_lease("relay:a", "one", later(56), later(86))
+            .await
+            .unwrap(),
+        "only the holder can release"
+    );
+    store.release_lease("relay:a", "two").await.unwrap();
+    assert!(store
+        .acquire_lease("relay:a", "one", later(57), later(87))
+        .await
+        .unwrap());
+
+    let winners = Arc::new(Mutex::new(0));
+    let mut racers = Vec::new();
+    for n in 0..8 {
+        let store = store.clone();
+        let winners = winners.clone();
+        racers.push(spawn(Box::pin(async move {
+            let won = store
+                .acquire_lease("relay:race", &format!("racer-{n}"), t0, later(30))
+                .await
+                .unwrap();
+            if won {
+                *winners.lock().expect("winners lock") += 1;
+            }
+        })));
+    }
+    for racer in racers {
+        racer.await;
+    }
+    let winners = *winners.lock().expect("winners lock");
+    assert_eq!(winners, 1, "exactly one racer holds the lease");
 }
 
 /// The outbox: unique ids, increasing sequences, paging, and cursors that only move forward.

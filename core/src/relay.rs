@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::error::Result;
 use crate::event::OutboxEvent;
 use crate::payment::Sleeper;
@@ -115,6 +116,21 @@ pub struct ConsumerReport {
     pub error: Option<String>,
     /// Whether the pass stopped early on a failure that outlasted its retries.
     pub stalled: bool,
+    /// Whether another process holds this consumer's lease, so this pass delivered nothing.
+    pub held_elsewhere: bool,
+}
+
+/// A lease per consumer (`relay:<consumer>` in the store), so that of several processes relaying
+/// from one store only one delivers to each consumer at a time.
+#[derive(Clone, Debug)]
+pub struct RelayLease {
+    /// This process's name for itself; unique among the processes.
+    pub holder: String,
+    /// How long a lease lasts without renewal; renewed before every batch, so it must outlast
+    /// one batch with its retries.
+    pub ttl: Duration,
+    /// The clock lease times come from.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Delivers the outbox to notifiers.
@@ -124,6 +140,11 @@ pub struct Relay {
     notifiers: Vec<Arc<dyn Notifier>>,
     sleeper: Arc<dyn Sleeper>,
     config: RelayConfig,
+    lease: Option<RelayLease>,
+}
+
+fn lease_name(consumer: &str) -> String {
+    format!("relay:{consumer}")
 }
 
 impl Relay {
@@ -139,7 +160,40 @@ impl Relay {
             notifiers,
             sleeper,
             config,
+            lease: None,
         }
+    }
+
+    /// The same relay delivering to a consumer only while it holds that consumer's lease.
+    pub fn with_lease(mut self, lease: RelayLease) -> Relay {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// Gives up every lease this relay holds (on shutdown, so another process takes over at
+    /// once instead of after the lease ran out).
+    pub async fn release_leases(&self) -> Result<()> {
+        if let Some(lease) = &self.lease {
+            for notifier in &self.notifiers {
+                self.store
+                    .release_lease(&lease_name(notifier.consumer()), &lease.holder)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes or renews the consumer's lease; `true` without a lease configured.
+    async fn hold(&self, consumer: &str) -> Result<bool> {
+        let Some(lease) = &self.lease else {
+            return Ok(true);
+        };
+        let now = lease.clock.now();
+        let ttl = chrono::Duration::from_std(lease.ttl).unwrap_or(chrono::Duration::MAX);
+        Ok(self
+            .store
+            .acquire_lease(&lease_name(consumer), &lease.holder, now, now + ttl)
+            .await?)
     }
 
     /// The notifiers, in delivery order.
@@ -173,6 +227,10 @@ impl Relay {
             ..ConsumerReport::default()
         };
         loop {
+            if !self.hold(&report.consumer).await? {
+                report.held_elsewhere = true;
+                return Ok(report);
+            }
             let events = self
                 .store
                 .events_after(report.cursor, self.config.batch.max(1))
@@ -411,6 +469,43 @@ mod tests {
             sleeper.delays().is_empty(),
             "no retry of a permanent refusal"
         );
+    }
+
+    #[tokio::test]
+    async fn a_leased_consumer_is_served_by_one_relay_until_its_lease_runs_out() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let clock = Arc::new(FixedClock::new(at));
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new(clock.clone()));
+        add_users(&store, 2).await;
+        let leased = |holder: &str, notifier: Arc<Script>| {
+            relay(&store, vec![notifier]).0.with_lease(RelayLease {
+                holder: holder.into(),
+                ttl: Duration::from_secs(30),
+                clock: clock.clone(),
+            })
+        };
+        let seen_by_a = Script::new("hook", Vec::new());
+        let seen_by_b = Script::new("hook", Vec::new());
+        let a = leased("a", seen_by_a.clone());
+        let b = leased("b", seen_by_b.clone());
+        assert_eq!(a.run_once().await.unwrap()[0].delivered, 2);
+        add_users(&store, 1).await;
+        let report = b.run_once().await.unwrap().remove(0);
+        assert!(report.held_elsewhere);
+        assert_eq!(report.delivered, 0);
+        assert!(seen_by_b.seen().is_empty(), "one deliverer per consumer");
+
+        // A holder that stops renewing loses the lease once it runs out.
+        clock.advance(chrono::Duration::seconds(31));
+        let report = b.run_once().await.unwrap().remove(0);
+        assert!(!report.held_elsewhere);
+        assert_eq!(seen_by_b.seen(), [3], "b starts where a's cursor stands");
+        assert!(a.run_once().await.unwrap()[0].held_elsewhere);
+        // Released on shutdown: the other takes over at once.
+        b.release_leases().await.unwrap();
+        add_users(&store, 1).await;
+        assert_eq!(a.run_once().await.unwrap()[0].delivered, 1);
+        assert_eq!(seen_by_a.seen(), [1, 2, 4]);
     }
 
     #[tokio::test]

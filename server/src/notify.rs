@@ -18,8 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
+use merx_core::clock::SystemClock;
 use merx_core::event::OutboxEvent;
-use merx_core::relay::{Notifier, NotifyError, Relay, RelayConfig};
+use merx_core::relay::{Notifier, NotifyError, Relay, RelayConfig, RelayLease};
 use merx_core::store::Store;
 use sha2::Sha256;
 
@@ -329,6 +330,30 @@ pub fn relay(store: Arc<dyn Store>, notifiers: Vec<Arc<dyn Notifier>>) -> Relay 
     )
 }
 
+/// [`relay`] holding a lease per consumer for this process, so that of several servers (or a
+/// server and `merx events relay`) on one store only one delivers to each consumer. The lease
+/// lasts `ttl` and is renewed before every batch.
+pub fn leased_relay(
+    store: Arc<dyn Store>,
+    notifiers: Vec<Arc<dyn Notifier>>,
+    ttl: Duration,
+) -> Relay {
+    relay(store, notifiers).with_lease(RelayLease {
+        holder: process_holder().to_string(),
+        ttl,
+        clock: Arc::new(SystemClock),
+    })
+}
+
+/// This process's lease-holder name: host and a random id, fixed for the process's life.
+fn process_holder() -> &'static str {
+    static HOLDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOLDER.get_or_init(|| {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "merx".into());
+        format!("{host}-{}", uuid::Uuid::new_v4().simple())
+    })
+}
+
 /// Runs `relay` every `interval` until `shutdown` resolves (which also abandons a pass in
 /// flight), logging what each pass did. A pass that fails on the store is logged and tried again
 /// next interval.
@@ -342,13 +367,15 @@ pub async fn run_relay(
         // A pass is abandoned on shutdown, even mid-request: the cursor only moves after a
         // delivery, so the event simply goes out again on the next start.
         let pass = tokio::select! {
-            () = &mut shutdown => return,
+            () = &mut shutdown => break,
             pass = relay.run_once() => pass,
         };
         match pass {
             Ok(reports) => {
                 for report in reports {
-                    if report.stalled || report.dropped > 0 {
+                    if report.held_elsewhere {
+                        tracing::debug!(consumer = %report.consumer, "another process relays this consumer");
+                    } else if report.stalled || report.dropped > 0 {
                         tracing::warn!(
                             consumer = %report.consumer,
                             delivered = report.delivered,
@@ -370,9 +397,12 @@ pub async fn run_relay(
             Err(e) => tracing::error!(error = %e, "event relay pass failed"),
         }
         tokio::select! {
-            () = &mut shutdown => return,
+            () = &mut shutdown => break,
             () = tokio::time::sleep(interval) => {}
         }
+    }
+    if let Err(e) = relay.release_leases().await {
+        tracing::warn!(error = %e, "could not release the relay's leases");
     }
 }
 
@@ -389,7 +419,9 @@ pub async fn run_relays(
         .into_iter()
         .map(|notifier| {
             let mut stopped = stopped.clone();
-            let relay = relay(store.clone(), vec![notifier]);
+            // Renewed every pass; ten intervals (at least 30 s) survive a slow pass.
+            let ttl = (interval * 10).max(Duration::from_secs(30));
+            let relay = leased_relay(store.clone(), vec![notifier], ttl);
             tokio::spawn(run_relay(relay, interval, async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             }))

@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "product_search",
         sql: include_str!("../migrations/0002_product_search.sql"),
     },
+    Migration {
+        version: 3,
+        name: "leases",
+        sql: include_str!("../migrations/0003_leases.sql"),
+    },
 ];
 
 /// Advisory-lock class for migrations (the second key is a hash of the schema name).

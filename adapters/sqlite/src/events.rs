@@ -1,6 +1,7 @@
 //! The outbox with its delivery cursors, idempotency keys and payment attempts.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use merx_core::event::{NewEvent, OutboxEvent};
@@ -156,6 +157,42 @@ impl EventStore for SqliteStore {
                 .query_row(params![consumer, int(sequence)], |r| r.get(0))
                 .map_err(backend)?;
             Ok(cursor.max(0) as u64)
+        })
+        .await
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.write(move |tx| {
+            let changed = tx
+                .prepare_cached(
+                    "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?4)
+                     ON CONFLICT (name) DO UPDATE
+                         SET holder = excluded.holder, expires_at = excluded.expires_at
+                         WHERE leases.holder = excluded.holder OR leases.expires_at <= ?3",
+                )
+                .map_err(backend)?
+                .execute(params![name, holder, timestamp(now), timestamp(until)])
+                .map_err(backend)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> StorageResult<()> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.write(move |tx| {
+            tx.prepare_cached("DELETE FROM leases WHERE name = ?1 AND holder = ?2")
+                .map_err(backend)?
+                .execute(params![name, holder])
+                .map_err(backend)?;
+            Ok(())
         })
         .await
     }

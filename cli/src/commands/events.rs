@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use merx_core::event::OutboxEvent;
-use merx_server::notify::{relay, run_relays};
+use merx_server::notify::{leased_relay, run_relays};
 use merx_server::serve::shutdown_signal;
 
 use super::Context;
@@ -78,13 +78,21 @@ pub async fn run(ctx: &Context, command: &EventsCommand) -> Result<()> {
                 .await;
                 return Ok(());
             }
-            let relay = relay(ctx.store.clone(), notifiers);
-            let reports = relay.run_once().await?;
+            let relay = leased_relay(ctx.store.clone(), notifiers, Duration::from_secs(120));
+            let reports = relay.run_once().await;
+            relay.release_leases().await?;
+            let reports = reports?;
             let stalled = reports.iter().any(|r| r.stalled);
             if ctx.json {
                 output::print_json(&reports)?;
             } else {
-                for r in &reports {
+                for r in reports.iter().filter(|r| r.held_elsewhere) {
+                    println!(
+                        "{}: another process is delivering to it; nothing sent",
+                        r.consumer
+                    );
+                }
+                for r in reports.iter().filter(|r| !r.held_elsewhere) {
                     println!(
                         "{}: {} delivered, {} skipped, {} dropped, cursor {}{}",
                         r.consumer,

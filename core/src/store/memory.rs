@@ -7,6 +7,7 @@
 //! checkouts. A poisoned lock (a panic while holding it) is recovered rather than propagated:
 //! every method validates before it mutates, so a panic cannot leave half a write behind.
 
+use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -62,6 +63,7 @@ struct State {
     events: Vec<OutboxEvent>,
     event_ids: HashSet<EventId>,
     cursors: HashMap<String, u64>,
+    leases: HashMap<String, (String, DateTime<Utc>)>,
 }
 
 impl State {
@@ -1058,6 +1060,38 @@ impl EventStore for MemoryStore {
         let cursor = state.cursors.entry(consumer.to_string()).or_insert(0);
         *cursor = (*cursor).max(sequence);
         Ok(*cursor)
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        let mut state = self.state();
+        let free = state
+            .leases
+            .get(name)
+            .is_none_or(|(current, expires_at)| current == holder || *expires_at <= now);
+        if free {
+            state
+                .leases
+                .insert(name.to_string(), (holder.to_string(), until));
+        }
+        Ok(free)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> StorageResult<()> {
+        let mut state = self.state();
+        if state
+            .leases
+            .get(name)
+            .is_some_and(|(current, _)| current == holder)
+        {
+            state.leases.remove(name);
+        }
+        Ok(())
     }
 }
 

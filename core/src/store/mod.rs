@@ -564,6 +564,19 @@ pub trait EventStore: MaybeSendSync {
     /// Records that `consumer` has everything up to `sequence`. The cursor never moves back (a
     /// lower value leaves it) and cannot pass the last event (`conflict`). Returns the cursor.
     async fn advance_delivery_cursor(&self, consumer: &str, sequence: u64) -> StorageResult<u64>;
+    /// Takes or renews the lease `name` for `holder` until `until`, in one conditional write:
+    /// granted when nobody holds it, when its holder's time ran out (`expires_at <= now`), or
+    /// when `holder` already holds it. Two holders can never both hold it, so one process of many
+    /// runs the job it guards (a relay consumer). Returns whether `holder` holds it now.
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StorageResult<bool>;
+    /// Gives the lease up if `holder` holds it, so another holder need not wait for it to run out.
+    async fn release_lease(&self, name: &str, holder: &str) -> StorageResult<()>;
 }
 
 /// Full-text product search with filters, sorting and paging; see [`crate::search`] for the
