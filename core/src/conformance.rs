@@ -31,7 +31,8 @@ use crate::ids::{
 use crate::money::{Currency, RoundingMode};
 use crate::order::{
     Actor, ConsumedCart, FulfillmentStatus, HistoryEntry, Order, OrderChange, OrderDraft,
-    OrderLine, OrderPayment, OrderService, OrderStatus, OrderTotals, PromotionRedemption,
+    OrderLine, OrderPayment, OrderPromotion, OrderService, OrderStatus, OrderTotals,
+    PromotionRedemption,
 };
 use crate::payment::{
     PaymentProcessor, PaymentTransaction, RecordingSleeper, TestGateway, TransactionKind,
@@ -94,6 +95,7 @@ macro_rules! conformance_tests {
             update_order_checks_versions_and_releases_stock,
             order_service_rejects_every_illegal_transition,
             cancelling_an_order_returns_its_stock,
+            cancelling_an_order_gives_back_promotion_uses,
             orders_list_filter_and_purchase_check,
             users_round_trip,
             password_resets_are_single_use,
@@ -1101,6 +1103,7 @@ pub async fn update_order_checks_versions_and_releases_stock(
             order: moved.clone(),
             stock_releases: Vec::new(),
             events: vec![event],
+            release_promotion_usage: false,
         })
         .await
         .unwrap();
@@ -1110,6 +1113,7 @@ pub async fn update_order_checks_versions_and_releases_stock(
         order: moved,
         stock_releases: Vec::new(),
         events: Vec::new(),
+        release_promotion_usage: false,
     };
     assert!(matches!(
         store.update_order(stale).await,
@@ -1126,6 +1130,7 @@ pub async fn update_order_checks_versions_and_releases_stock(
             order: cancelled,
             stock_releases: releases,
             events: vec![event],
+            release_promotion_usage: false,
         })
         .await
         .unwrap();
@@ -1151,6 +1156,7 @@ pub async fn update_order_checks_versions_and_releases_stock(
         order: order(Vec::new(), None),
         stock_releases: Vec::new(),
         events: Vec::new(),
+        release_promotion_usage: false,
     };
     assert!(matches!(
         store.update_order(ghost).await,
@@ -1324,6 +1330,80 @@ pub async fn cancelling_an_order_returns_its_stock(store: Arc<dyn Store>, _spawn
         stock_of(&store, &tee).await,
         dec!(10),
         "a refused second cancel releases nothing"
+    );
+}
+
+/// Cancelling gives back the uses the order counted, in total and per customer, so a
+/// one-per-customer coupon works again; other updates count nothing back.
+pub async fn cancelling_an_order_gives_back_promotion_uses(
+    store: Arc<dyn Store>,
+    _spawn: Spawn<'_>,
+) {
+    let tee = product("Classic Tee", "TEE-M", dec!(10), false);
+    store.put_product(tee.clone()).await.unwrap();
+    let promotion = ten_percent(Some("ONCE"));
+    store.put_promotion(promotion.clone()).await.unwrap();
+    let customer = UserId::new();
+    let with_coupon = |customer: Option<UserId>| {
+        let mut d = draft(vec![line(&tee, dec!(1))], customer);
+        d.order.promotions = vec![OrderPromotion {
+            promotion_id: promotion.id,
+            name: promotion.name.clone(),
+            coupon_code: Some("ONCE".into()),
+            amount: dec!(1.00),
+        }];
+        d.redemptions = vec![PromotionRedemption {
+            promotion_id: promotion.id,
+            coupon_code: Some("ONCE".into()),
+            usage_limit: Some(5),
+            per_customer_limit: Some(1),
+        }];
+        d
+    };
+    let usage = |customer| {
+        let store = store.clone();
+        async move {
+            let usage = store.promotion_usage(Some(customer)).await.unwrap();
+            usage
+                .get(&promotion.id)
+                .map_or((0, 0), |u| (u.total, u.by_customer))
+        }
+    };
+    let first = store
+        .place_order(with_coupon(Some(customer)), None)
+        .await
+        .unwrap();
+    let guest = store.place_order(with_coupon(None), None).await.unwrap();
+    assert_eq!(usage(customer).await, (2, 1));
+    assert!(matches!(
+        store.place_order(with_coupon(Some(customer)), None).await,
+        Err(StorageError::PromotionUsageLimit {
+            per_customer: true,
+            ..
+        })
+    ));
+
+    let service = order_service(&store);
+    service
+        .start_processing(first.id, Actor::System)
+        .await
+        .unwrap();
+    assert_eq!(
+        usage(customer).await,
+        (2, 1),
+        "a status change gives nothing back"
+    );
+    service.cancel(first.id, Actor::System).await.unwrap();
+    assert_eq!(usage(customer).await, (1, 0));
+    store
+        .place_order(with_coupon(Some(customer)), None)
+        .await
+        .expect("the customer's coupon use came back");
+    service.cancel(guest.id, Actor::System).await.unwrap();
+    assert_eq!(
+        usage(customer).await,
+        (1, 1),
+        "a guest order gives back only the total"
     );
 }
 

@@ -368,6 +368,18 @@ pub struct Order {
 }
 
 impl Order {
+    /// The distinct promotions that applied to the order, in order of first appearance; each
+    /// counted one use at checkout.
+    pub fn promotion_ids(&self) -> Vec<PromotionId> {
+        let mut ids: Vec<PromotionId> = Vec::with_capacity(self.promotions.len());
+        for promotion in &self.promotions {
+            if !ids.contains(&promotion.promotion_id) {
+                ids.push(promotion.promotion_id);
+            }
+        }
+        ids
+    }
+
     fn record(&mut self, actor: Actor, at: DateTime<Utc>, change: OrderChange) {
         self.history.push(HistoryEntry { at, actor, change });
         self.updated_at = at;
@@ -534,6 +546,7 @@ impl OrderService {
             order,
             stock_releases: Vec::new(),
             events: vec![event],
+            release_promotion_usage: false,
         };
         Ok(self.store.update_order(update).await?)
     }
@@ -616,6 +629,7 @@ impl OrderService {
             order,
             stock_releases,
             events: vec![event],
+            release_promotion_usage: true,
         };
         Ok(self.store.update_order(update).await?)
     }

@@ -428,6 +428,7 @@ impl PaymentProcessor {
                     order,
                     stock_releases: Vec::new(),
                     events,
+                    release_promotion_usage: false,
                 })
                 .await
             {

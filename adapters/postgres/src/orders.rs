@@ -548,6 +548,7 @@ impl OrderStore for PgStore {
             mut order,
             stock_releases,
             events,
+            release_promotion_usage,
         } = update;
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let sql = format!(
@@ -609,6 +610,29 @@ impl OrderStore for PgStore {
                 },
                 now,
             ));
+        }
+        if release_promotion_usage {
+            for promotion_id in order.promotion_ids() {
+                sqlx::query(
+                    "UPDATE promotion_usage SET total = total - 1
+                     WHERE promotion_id = $1 AND total > 0",
+                )
+                .bind(promotion_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if let Some(customer) = order.customer_id {
+                    sqlx::query(
+                        "UPDATE promotion_customer_usage SET total = total - 1
+                         WHERE promotion_id = $1 AND customer_id = $2 AND total > 0",
+                    )
+                    .bind(promotion_id.0)
+                    .bind(customer.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                }
+            }
         }
         appended.extend(events);
         append_events(&mut tx, appended).await?;

@@ -272,6 +272,30 @@ fn count_customer_use(
     Ok(changed == 1)
 }
 
+/// Gives back one use of `promotion_id` (and of the customer's, for a customer's order).
+fn release_use(
+    tx: &Connection,
+    promotion_id: PromotionId,
+    customer: Option<UserId>,
+) -> StorageResult<()> {
+    tx.prepare_cached(
+        "UPDATE promotion_usage SET total = total - 1 WHERE promotion_id = ?1 AND total > 0",
+    )
+    .map_err(backend)?
+    .execute([promotion_id.to_string()])
+    .map_err(backend)?;
+    if let Some(customer) = customer {
+        tx.prepare_cached(
+            "UPDATE promotion_customer_usage SET uses = uses - 1
+             WHERE promotion_id = ?1 AND customer_id = ?2 AND uses > 0",
+        )
+        .map_err(backend)?
+        .execute(params![promotion_id.to_string(), customer.to_string()])
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
 /// Checkout's transaction body; see [`OrderStore::place_order`] for the steps.
 fn place_order(
     tx: &Connection,
@@ -564,6 +588,7 @@ impl OrderStore for SqliteStore {
                 mut order,
                 stock_releases,
                 events,
+                release_promotion_usage,
             } = update;
             let stored: Option<i64> = tx
                 .prepare_cached("SELECT version FROM orders WHERE id = ?1")
@@ -581,6 +606,11 @@ impl OrderStore for SqliteStore {
             }
             for release in &stock_releases {
                 release_stock(tx, release.variant_id, release.quantity, now)?;
+            }
+            if release_promotion_usage {
+                for promotion_id in order.promotion_ids() {
+                    release_use(tx, promotion_id, order.customer_id)?;
+                }
             }
             for event in &events {
                 append_event(tx, event)?;

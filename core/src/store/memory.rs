@@ -682,6 +682,7 @@ impl OrderStore for MemoryStore {
             mut order,
             stock_releases,
             events,
+            release_promotion_usage,
         } = update;
         let mut state = self.state();
         let stored = state
@@ -716,6 +717,18 @@ impl OrderStore for MemoryStore {
                 },
                 now,
             ));
+        }
+        if release_promotion_usage {
+            for promotion_id in order.promotion_ids() {
+                if let Some(total) = state.usage_total.get_mut(&promotion_id) {
+                    *total = total.saturating_sub(1);
+                }
+                if let Some(customer) = order.customer_id {
+                    if let Some(uses) = state.usage_by_customer.get_mut(&(promotion_id, customer)) {
+                        *uses = uses.saturating_sub(1);
+                    }
+                }
+            }
         }
         for event in events {
             state.append(event);

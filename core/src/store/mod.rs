@@ -269,6 +269,10 @@ pub struct OrderUpdate {
     pub stock_releases: Vec<StockRelease>,
     /// Events appended in the same step.
     pub events: Vec<NewEvent>,
+    /// Give back one use of every promotion on the order (total and, for a customer's order,
+    /// per customer; never below zero) in the same step: a cancelled order no longer counts
+    /// against usage limits, so a one-per-customer coupon can be used again.
+    pub release_promotion_usage: bool,
 }
 
 /// Which orders to list. Orders come newest first.
@@ -453,7 +457,8 @@ pub trait OrderStore: MaybeSendSync {
     async fn get_order(&self, id: OrderId) -> StorageResult<Order>;
     /// Orders matching `filter`, newest first.
     async fn list_orders(&self, filter: &OrderFilter) -> StorageResult<Vec<Order>>;
-    /// Applies an [`OrderUpdate`] atomically (version check, stock releases, events).
+    /// Applies an [`OrderUpdate`] atomically (version check, stock releases, promotion usage
+    /// releases, events).
     async fn update_order(&self, update: OrderUpdate) -> StorageResult<Order>;
     /// Whether the user has a non-cancelled order containing the product.
     async fn has_purchased(&self, user_id: UserId, product_id: ProductId) -> StorageResult<bool>;
