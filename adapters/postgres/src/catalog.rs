@@ -504,67 +504,62 @@ impl InventoryStore for PgStore {
         variant_id: VariantId,
         delta: Decimal,
     ) -> StorageResult<StockLevel> {
-        let now = self.clock.now();
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let adjusted = sqlx::query(
+        self.write_stock(
+            variant_id,
             "UPDATE variants SET stock = stock + $2
              WHERE id = $1 AND (stock + $2 >= 0 OR allow_backorder)
              RETURNING id, product_id, sku, stock, allow_backorder",
-        )
-        .bind(variant_id.0)
-        .bind(delta)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let Some(row) = adjusted else {
-            drop(tx);
-            let level = self.stock_level(variant_id).await?;
-            return Err(StorageError::OutOfStock {
+            delta,
+            |level| StorageError::OutOfStock {
                 variant_id,
                 sku: level.sku,
                 requested: -delta,
                 available: level.stock,
-            });
-        };
-        let level = stock_level(&row);
-        append_events(
-            &mut tx,
-            vec![NewEvent::new(
-                EventPayload::InventoryUpdated {
-                    variant_id,
-                    sku: level.sku.clone(),
-                    stock: level.stock,
-                },
-                now,
-            )],
+            },
         )
-        .await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(level)
+        .await
     }
 
     async fn set_stock(&self, variant_id: VariantId, stock: Decimal) -> StorageResult<StockLevel> {
-        let now = self.clock.now();
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let updated = sqlx::query(
+        self.write_stock(
+            variant_id,
             "UPDATE variants SET stock = $2
              WHERE id = $1 AND ($2 >= 0 OR allow_backorder)
              RETURNING id, product_id, sku, stock, allow_backorder",
-        )
-        .bind(variant_id.0)
-        .bind(stock)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let Some(row) = updated else {
-            drop(tx);
-            let level = self.stock_level(variant_id).await?;
-            return Err(StorageError::OutOfStock {
+            stock,
+            |level| StorageError::OutOfStock {
                 variant_id,
                 sku: level.sku,
                 requested: -stock,
                 available: Decimal::ZERO,
-            });
+            },
+        )
+        .await
+    }
+}
+
+impl PgStore {
+    /// Runs a conditional stock `UPDATE` (`$1` the variant, `$2` the value, returning the level),
+    /// appends `InventoryUpdated` and commits, all in one transaction; when the condition refuses
+    /// the change, `refused` turns the current level into the error.
+    async fn write_stock(
+        &self,
+        variant_id: VariantId,
+        sql: &'static str,
+        value: Decimal,
+        refused: impl FnOnce(StockLevel) -> StorageError + Send,
+    ) -> StorageResult<StockLevel> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let updated = sqlx::query(sql)
+            .bind(variant_id.0)
+            .bind(value)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let Some(row) = updated else {
+            drop(tx);
+            return Err(refused(self.stock_level(variant_id).await?));
         };
         let level = stock_level(&row);
         append_events(

@@ -525,67 +525,62 @@ impl InventoryStore for SqliteStore {
         variant_id: VariantId,
         delta: Decimal,
     ) -> StorageResult<StockLevel> {
-        let now = self.now();
-        self.write(move |tx| {
-            let delta_micros = stock_micros(delta, &variant_id.to_string())?;
-            // The check and the change are one statement: no window between reading and writing.
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE variants SET stock_micros = stock_micros + ?1
-                     WHERE id = ?2 AND (allow_backorder = 1 OR stock_micros + ?1 >= 0)",
-                )
-                .map_err(backend)?
-                .execute(params![delta_micros, variant_id.to_string()])
-                .map_err(|e| stock_error(e, variant_id))?;
-            if changed == 0 {
-                let level = stock_level(tx, variant_id)?
-                    .ok_or_else(|| StorageError::not_found(VariantId::ENTITY, variant_id))?;
-                return Err(StorageError::OutOfStock {
-                    variant_id,
-                    sku: level.sku,
-                    requested: -delta,
-                    available: level.stock,
-                });
-            }
-            let level = stock_level(tx, variant_id)?
-                .ok_or_else(|| StorageError::not_found(VariantId::ENTITY, variant_id))?;
-            append_event(
-                tx,
-                &NewEvent::new(
-                    EventPayload::InventoryUpdated {
-                        variant_id,
-                        sku: level.sku.clone(),
-                        stock: level.stock,
-                    },
-                    now,
-                ),
-            )?;
-            Ok(level)
-        })
+        // The check and the change are one statement: no window between reading and writing.
+        self.write_stock(
+            variant_id,
+            "UPDATE variants SET stock_micros = stock_micros + ?1
+             WHERE id = ?2 AND (allow_backorder = 1 OR stock_micros + ?1 >= 0)",
+            delta,
+            move |level| StorageError::OutOfStock {
+                variant_id,
+                sku: level.sku,
+                requested: -delta,
+                available: level.stock,
+            },
+        )
         .await
     }
 
     async fn set_stock(&self, variant_id: VariantId, stock: Decimal) -> StorageResult<StockLevel> {
+        self.write_stock(
+            variant_id,
+            "UPDATE variants SET stock_micros = ?1
+             WHERE id = ?2 AND (allow_backorder = 1 OR ?1 >= 0)",
+            stock,
+            move |level| StorageError::OutOfStock {
+                variant_id,
+                sku: level.sku,
+                requested: -stock,
+                available: Decimal::ZERO,
+            },
+        )
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// Runs a conditional stock `UPDATE` (`?1` the value in micro-units, `?2` the variant) and
+    /// appends `InventoryUpdated` in one write transaction; when the condition refuses the
+    /// change, `refused` turns the current level into the error.
+    async fn write_stock(
+        &self,
+        variant_id: VariantId,
+        sql: &'static str,
+        value: Decimal,
+        refused: impl FnOnce(StockLevel) -> StorageError + Send + 'static,
+    ) -> StorageResult<StockLevel> {
         let now = self.now();
         self.write(move |tx| {
-            let stock_micros = stock_micros(stock, &variant_id.to_string())?;
+            let micros = stock_micros(value, &variant_id.to_string())?;
             let changed = tx
-                .prepare_cached(
-                    "UPDATE variants SET stock_micros = ?1
-                     WHERE id = ?2 AND (allow_backorder = 1 OR ?1 >= 0)",
-                )
+                .prepare_cached(sql)
                 .map_err(backend)?
-                .execute(params![stock_micros, variant_id.to_string()])
+                .execute(params![micros, variant_id.to_string()])
                 .map_err(|e| stock_error(e, variant_id))?;
             let level = stock_level(tx, variant_id)?
                 .ok_or_else(|| StorageError::not_found(VariantId::ENTITY, variant_id))?;
             if changed == 0 {
-                return Err(StorageError::OutOfStock {
-                    variant_id,
-                    sku: level.sku,
-                    requested: -stock,
-                    available: Decimal::ZERO,
-                });
+                return Err(refused(level));
             }
             append_event(
                 tx,
