@@ -8,9 +8,9 @@
 //! reserves stock, counts promotion usage within limits, deletes the cart and appends `OrderPlaced`
 //! in one transaction.
 //!
-//! With an idempotency key the request's fingerprint is the cart id: the same key for the same cart
-//! returns the first order (even after the cart is gone), the same key for another cart is
-//! `idempotency_conflict`.
+//! With an idempotency key the request's fingerprint is the cart and the contact email: the same key
+//! for the same request returns the first order (even after the cart is gone, and to every one of
+//! many racing repeats), the same key for another cart or email is `idempotency_conflict`.
 
 use std::sync::Arc;
 
@@ -19,6 +19,7 @@ use crate::cart_service::CartOwner;
 use crate::catalog::{CategoryTree, Product};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::idempotency::{decide, fingerprint, replayed_order};
 use crate::ids::{CartId, OrderId, OrderLineId};
 use crate::order::{
     Actor, ConsumedCart, FulfillmentStatus, HistoryEntry, Order, OrderChange, OrderDraft,
@@ -55,7 +56,8 @@ impl CheckoutService {
         CheckoutService { store, clock }
     }
 
-    /// The order an idempotency key already produced for this cart, if any.
+    /// The order an idempotency key already produced, if any: `idempotency_conflict` when the
+    /// key was used for a different request.
     async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Order>> {
         let Some(record) = self
             .store
@@ -64,46 +66,54 @@ impl CheckoutService {
         else {
             return Ok(None);
         };
-        if record.fingerprint != key.fingerprint {
-            return Err(Error::IdempotencyConflict {
-                key: key.key.clone(),
-            });
-        }
-        let order_id: OrderId = record
-            .resource_id
-            .as_deref()
-            .ok_or_else(|| Error::Conflict {
-                entity: OrderId::ENTITY,
-                message: "the first checkout has no order".into(),
-            })?
-            .parse()?;
-        Ok(Some(self.store.get_order(order_id).await?))
+        let record = decide(record, &key.key, &key.fingerprint)?;
+        Ok(Some(replayed_order(&*self.store, &record).await?))
     }
 
     /// Places an order for the cart.
+    ///
+    /// With an idempotency key, the request is the cart and the contact email: a repeat returns
+    /// the first order (even after the cart is gone, and even when the repeats race: a repeat
+    /// that loses the race to its twin at any step answers with the twin's order), and the same
+    /// key with another cart or email is `idempotency_conflict`.
     pub async fn checkout(&self, request: CheckoutRequest, actor: Actor) -> Result<Order> {
+        let email = request.email.as_deref().map(normalize_email).transpose()?;
         let idempotency = request.idempotency_key.as_ref().map(|key| IdempotencyKey {
             key: key.clone(),
-            fingerprint: format!("cart:{}", request.cart_id),
+            fingerprint: checkout_fingerprint(request.cart_id, email.as_deref()),
         });
         if let Some(key) = &idempotency {
             if let Some(order) = self.replay(key).await? {
                 return Ok(order);
             }
         }
-        let email = request.email.as_deref().map(normalize_email).transpose()?;
-        let cart = match self.store.get_cart(request.cart_id).await {
+        let placed = self
+            .place(request.cart_id, email, idempotency.clone(), actor)
+            .await;
+        match (placed, &idempotency) {
+            // A twin with the same key may have consumed the cart while this request read it.
+            (Err(err), Some(key)) => match self.replay(key).await? {
+                Some(order) => Ok(order),
+                None => Err(err),
+            },
+            (placed, _) => placed,
+        }
+    }
+
+    async fn place(
+        &self,
+        cart_id: CartId,
+        email: Option<String>,
+        idempotency: Option<IdempotencyKey>,
+        actor: Actor,
+    ) -> Result<Order> {
+        let cart = match self.store.get_cart(cart_id).await {
             Ok(cart) => cart,
-            // A racing twin with the same key may have consumed the cart a moment ago.
-            Err(StorageError::NotFound { .. }) if idempotency.is_some() => {
-                let key = idempotency.as_ref().expect("checked above");
-                return match self.replay(key).await? {
-                    Some(order) => Ok(order),
-                    None => Err(Error::NotFound {
-                        entity: CartId::ENTITY,
-                        id: request.cart_id.to_string(),
-                    }),
-                };
+            Err(StorageError::NotFound { .. }) => {
+                return Err(Error::NotFound {
+                    entity: CartId::ENTITY,
+                    id: cart_id.to_string(),
+                })
             }
             Err(e) => return Err(e.into()),
         };
@@ -173,7 +183,8 @@ impl CheckoutService {
     ///
     /// The client's idempotency key is scoped to the owner (the customer, or the guest's cart id),
     /// so one caller's key can never replay another caller's order. A key seen before replays the
-    /// first order even though its cart is gone by then.
+    /// first order even though its cart is gone by then; used again after the owner filled a new
+    /// cart, or with another email, it is `idempotency_conflict`.
     pub async fn checkout_for(
         &self,
         owner: CartOwner,
@@ -181,28 +192,15 @@ impl CheckoutService {
         idempotency_key: Option<String>,
         actor: Actor,
     ) -> Result<Order> {
+        let email = email.as_deref().map(normalize_email).transpose()?;
         let scoped = idempotency_key.map(|key| match owner {
             CartOwner::Customer(id) => format!("customer:{id}:{key}"),
             CartOwner::Guest(Some(cart)) => format!("guest:{cart}:{key}"),
             CartOwner::Guest(None) => format!("guest:-:{key}"),
         });
         if let Some(key) = &scoped {
-            if let Some(record) = self
-                .store
-                .get_idempotency_record(CHECKOUT_SCOPE, key)
-                .await?
-            {
-                let cart_id = record
-                    .fingerprint
-                    .strip_prefix("cart:")
-                    .and_then(|id| id.parse().ok())
-                    .ok_or_else(|| Error::IdempotencyConflict { key: key.clone() })?;
-                let request = CheckoutRequest {
-                    cart_id,
-                    email,
-                    idempotency_key: Some(key.clone()),
-                };
-                return self.checkout(request, actor).await;
+            if let Some(order) = self.replay_for(owner, key, email.as_deref()).await? {
+                return Ok(order);
             }
         }
         let found = match owner {
@@ -215,7 +213,15 @@ impl CheckoutService {
         };
         let cart = match found {
             Ok(cart) => cart,
-            Err(StorageError::NotFound { .. }) => return Err(Error::CartEmpty),
+            Err(StorageError::NotFound { .. }) => {
+                // A twin with the same key may have just turned the cart into its order.
+                if let Some(key) = &scoped {
+                    if let Some(order) = self.replay_for(owner, key, email.as_deref()).await? {
+                        return Ok(order);
+                    }
+                }
+                return Err(Error::CartEmpty);
+            }
             Err(e) => return Err(e.into()),
         };
         let request = CheckoutRequest {
@@ -225,6 +231,49 @@ impl CheckoutService {
         };
         self.checkout(request, actor).await
     }
+
+    /// The order an owner's scoped key produced, if it did. The request it stood for is the cart
+    /// that order came from and the email: an owner who has filled another cart since, or gives
+    /// another email, is making a different request.
+    async fn replay_for(
+        &self,
+        owner: CartOwner,
+        key: &str,
+        email: Option<&str>,
+    ) -> Result<Option<Order>> {
+        let Some(record) = self
+            .store
+            .get_idempotency_record(CHECKOUT_SCOPE, key)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let first = replayed_order(&*self.store, &record).await?;
+        let conflict = || Error::IdempotencyConflict {
+            key: key.to_string(),
+        };
+        let first_cart = first.cart_id.ok_or_else(conflict)?;
+        let current = match owner {
+            CartOwner::Customer(id) => self.store.latest_cart_of_customer(id).await,
+            CartOwner::Guest(Some(id)) => self.store.get_cart(id).await,
+            CartOwner::Guest(None) => Err(StorageError::not_found(CartId::ENTITY, "-")),
+        };
+        match current {
+            Ok(cart) if cart.id != first_cart && !cart.is_empty() => return Err(conflict()),
+            Ok(_) | Err(StorageError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        decide(record, key, &checkout_fingerprint(first_cart, email))?;
+        Ok(Some(first))
+    }
+}
+
+/// What makes two checkouts under one key the same request: the cart and the contact email.
+fn checkout_fingerprint(cart_id: CartId, email: Option<&str>) -> String {
+    fingerprint(&[
+        ("cart", &cart_id.to_string()),
+        ("email", email.unwrap_or_default()),
+    ])
 }
 
 /// Freezes a priced cart into the order checkout will store.

@@ -43,12 +43,15 @@ use crate::review::{Review, ReviewStatus};
 use crate::search::{ProductSearch, ProductSort};
 use crate::shipping::ShippingMethod;
 use crate::store::{
-    IdempotencyKey, IdempotencyRecord, OrderFilter, OrderUpdate, Page, PricingSettings,
-    ProductFilter, StorageError, Store,
+    IdempotencyKey, OrderFilter, OrderUpdate, Page, PricingSettings, ProductFilter, StorageError,
+    Store,
 };
 use crate::tax::TaxSettings;
 use crate::user::{PasswordReset, Role, User, UserStatus};
 use crate::ErrorCode;
+
+mod exactly_once;
+pub use exactly_once::*;
 
 /// A boxed task for [`Spawn`].
 pub type Task = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -101,7 +104,12 @@ macro_rules! conformance_tests {
             password_resets_are_single_use,
             reviews_round_trip,
             payment_transactions_round_trip,
-            idempotency_keys_are_claimed_once,
+            idempotency_claims_complete_with_the_effect,
+            concurrent_refunds_with_one_key_move_money_once,
+            one_key_with_two_bodies_takes_effect_once,
+            concurrent_checkouts_with_one_key_get_one_order,
+            concurrent_payments_authorize_and_capture_once,
+            concurrent_cancellations_refund_and_release_once,
             outbox_sequences_and_delivery_cursors,
             leases_have_one_holder_at_a_time,
             search_matches_text_by_relevance,
@@ -1098,27 +1106,48 @@ pub async fn update_order_checks_versions_and_releases_stock(
         .move_to(OrderStatus::Processing, Actor::System, at(2))
         .unwrap();
     let event_id = event.id;
+    let attempt = |status: TransactionStatus| PaymentTransaction {
+        id: TransactionId::new(),
+        order_id: placed.id,
+        kind: TransactionKind::Authorize,
+        attempt: 1,
+        amount: dec!(20.00),
+        currency: Currency::Usd,
+        status,
+        provider: "test".into(),
+        provider_reference: Some("auth_1".into()),
+        idempotency_key: "authorize-1".into(),
+        message: None,
+        created_at: at(2),
+    };
+    let recorded = attempt(TransactionStatus::Succeeded);
     let stored = store
         .update_order(OrderUpdate {
-            order: moved.clone(),
-            stock_releases: Vec::new(),
-            events: vec![event],
-            release_promotion_usage: false,
+            transactions: vec![recorded.clone()],
+            ..OrderUpdate::new(moved.clone(), vec![event])
         })
         .await
         .unwrap();
     assert_eq!(stored.version, placed.version + 1);
     assert_eq!(store.get_order(placed.id).await.unwrap(), stored);
+    assert_eq!(
+        store.list_transactions(placed.id).await.unwrap(),
+        vec![recorded.clone()],
+        "a transaction is stored with the order write"
+    );
     let stale = OrderUpdate {
-        order: moved,
-        stock_releases: Vec::new(),
-        events: Vec::new(),
-        release_promotion_usage: false,
+        transactions: vec![attempt(TransactionStatus::Succeeded)],
+        ..OrderUpdate::new(moved, Vec::new())
     };
     assert!(matches!(
         store.update_order(stale).await,
         Err(StorageError::Conflict { .. })
     ));
+    assert_eq!(
+        store.list_transactions(placed.id).await.unwrap(),
+        vec![recorded],
+        "a refused write stores none of its transactions"
+    );
 
     let mut cancelled = stored.clone();
     let event = cancelled
@@ -1127,10 +1156,8 @@ pub async fn update_order_checks_versions_and_releases_stock(
     let releases = cancelled.stock_releases();
     let after = store
         .update_order(OrderUpdate {
-            order: cancelled,
             stock_releases: releases,
-            events: vec![event],
-            release_promotion_usage: false,
+            ..OrderUpdate::new(cancelled, vec![event])
         })
         .await
         .unwrap();
@@ -1152,12 +1179,7 @@ pub async fn update_order_checks_versions_and_releases_stock(
         statuses,
         vec![OrderStatus::Processing, OrderStatus::Cancelled]
     );
-    let ghost = OrderUpdate {
-        order: order(Vec::new(), None),
-        stock_releases: Vec::new(),
-        events: Vec::new(),
-        release_promotion_usage: false,
-    };
+    let ghost = OrderUpdate::new(order(Vec::new(), None), Vec::new());
     assert!(matches!(
         store.update_order(ghost).await,
         Err(StorageError::NotFound { .. })
@@ -1200,7 +1222,7 @@ pub async fn order_service_rejects_every_illegal_transition(
             .await
             .unwrap();
         if from == OrderStatus::Cancelled {
-            service.cancel(placed.id, admin).await.unwrap();
+            service.cancel(placed.id, admin, None).await.unwrap();
         } else {
             for step in path.iter().skip(1).take_while(|s| {
                 path.iter().position(|p| p == *s) <= path.iter().position(|p| *p == from)
@@ -1232,7 +1254,7 @@ pub async fn order_service_rejects_every_illegal_transition(
                 OrderStatus::Processing => service.start_processing(placed.id, admin).await,
                 OrderStatus::Shipped => service.ship(placed.id, None, admin).await,
                 OrderStatus::Delivered => service.deliver(placed.id, admin).await,
-                _ => service.cancel(placed.id, admin).await,
+                _ => service.cancel(placed.id, admin, None).await,
             };
             let err = refused.expect_err("an illegal move must fail");
             assert_eq!(
@@ -1289,7 +1311,7 @@ pub async fn cancelling_an_order_returns_its_stock(store: Arc<dyn Store>, _spawn
         .await
         .unwrap();
     assert_eq!(stock_of(&store, &tee).await, dec!(3));
-    let cancelled = service.cancel(first.id, Actor::Guest).await.unwrap();
+    let cancelled = service.cancel(first.id, Actor::Guest, None).await.unwrap();
     assert_eq!(stock_of(&store, &tee).await, dec!(6));
     assert_eq!(
         (cancelled.status, cancelled.fulfillment_status),
@@ -1316,11 +1338,14 @@ pub async fn cancelling_an_order_returns_its_stock(store: Arc<dyn Store>, _spawn
         .start_processing(second.id, Actor::System)
         .await
         .unwrap();
-    service.cancel(second.id, Actor::System).await.unwrap();
+    service
+        .cancel(second.id, Actor::System, None)
+        .await
+        .unwrap();
     assert_eq!(stock_of(&store, &tee).await, dec!(10));
     assert_eq!(
         service
-            .cancel(second.id, Actor::System)
+            .cancel(second.id, Actor::System, None)
             .await
             .unwrap_err()
             .code(),
@@ -1393,13 +1418,13 @@ pub async fn cancelling_an_order_gives_back_promotion_uses(
         (2, 1),
         "a status change gives nothing back"
     );
-    service.cancel(first.id, Actor::System).await.unwrap();
+    service.cancel(first.id, Actor::System, None).await.unwrap();
     assert_eq!(usage(customer).await, (1, 0));
     store
         .place_order(with_coupon(Some(customer)), None)
         .await
         .expect("the customer's coupon use came back");
-    service.cancel(guest.id, Actor::System).await.unwrap();
+    service.cancel(guest.id, Actor::System, None).await.unwrap();
     assert_eq!(
         usage(customer).await,
         (1, 1),
@@ -1452,7 +1477,7 @@ pub async fn orders_list_filter_and_purchase_check(store: Arc<dyn Store>, _spawn
     assert!(!store.has_purchased(bob, mug.id).await.unwrap());
 
     order_service(&store)
-        .cancel(placed[2].id, Actor::System)
+        .cancel(placed[2].id, Actor::System, None)
         .await
         .unwrap();
     assert!(
@@ -1711,82 +1736,6 @@ pub async fn payment_transactions_round_trip(store: Arc<dyn Store>, _spawn: Spaw
         .await
         .unwrap()
         .is_empty());
-}
-
-/// Idempotency keys: claimed once (even under races), read, completed, released.
-pub async fn idempotency_keys_are_claimed_once(store: Arc<dyn Store>, spawn: Spawn<'_>) {
-    let record = IdempotencyRecord {
-        scope: "refund".into(),
-        key: "k1".into(),
-        fingerprint: "f1".into(),
-        resource_id: None,
-        response: None,
-        created_at: at(0),
-    };
-    let fresh = Arc::new(Mutex::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let store = store.clone();
-        let fresh = fresh.clone();
-        let record = record.clone();
-        tasks.push(spawn(Box::pin(async move {
-            if store
-                .claim_idempotency_key(record)
-                .await
-                .expect("claim")
-                .is_none()
-            {
-                *fresh.lock().expect("lock") += 1;
-            }
-        })));
-    }
-    for task in tasks {
-        task.await;
-    }
-    assert_eq!(*fresh.lock().expect("lock"), 1);
-    let mut other = record.clone();
-    other.fingerprint = "f2".into();
-    assert_eq!(
-        store.claim_idempotency_key(other).await.unwrap(),
-        Some(record.clone()),
-        "the first record wins"
-    );
-    let mut other_scope = record.clone();
-    other_scope.scope = "capture".into();
-    assert_eq!(
-        store.claim_idempotency_key(other_scope).await.unwrap(),
-        None,
-        "keys are per scope"
-    );
-
-    let response = serde_json::json!({"status": 201});
-    let done = store
-        .complete_idempotency_key("refund", "k1", Some("r-1".into()), Some(response.clone()))
-        .await
-        .unwrap();
-    assert_eq!(
-        (done.resource_id.as_deref(), done.response.as_ref()),
-        (Some("r-1"), Some(&response))
-    );
-    assert_eq!(
-        store.get_idempotency_record("refund", "k1").await.unwrap(),
-        Some(done)
-    );
-    store.release_idempotency_key("refund", "k1").await.unwrap();
-    assert_eq!(
-        store.get_idempotency_record("refund", "k1").await.unwrap(),
-        None
-    );
-    assert!(matches!(
-        store.release_idempotency_key("refund", "k1").await,
-        Err(StorageError::NotFound { .. })
-    ));
-    assert!(matches!(
-        store
-            .complete_idempotency_key("refund", "k1", None, None)
-            .await,
-        Err(StorageError::NotFound { .. })
-    ));
 }
 
 /// `acquire_lease`/`release_lease`: one holder at a time, renewal by the holder, takeover only

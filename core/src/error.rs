@@ -89,6 +89,7 @@ error_codes! {
     InvalidTransition = ("invalid_transition", 409, "The order cannot move from its current state to the requested one."),
     Conflict = ("conflict", 409, "The resource changed or already exists."),
     IdempotencyConflict = ("idempotency_conflict", 409, "The idempotency key was used with a different request."),
+    RequestInFlight = ("request_in_flight", 409, "A request with this idempotency key, or another payment operation on this order, is still running; retry shortly."),
     PaymentDeclined = ("payment_declined", 402, "The payment provider declined the payment."),
     PaymentFailed = ("payment_failed", 502, "The payment provider failed; the attempt may be retried later."),
     AlreadyCaptured = ("already_captured", 409, "The payment has already been captured."),
@@ -325,6 +326,13 @@ pub enum Error {
         /// The key as given.
         key: String,
     },
+    /// A request with the same idempotency key, or another payment operation on the same order,
+    /// is still running. Retrying shortly gets its result.
+    #[error("another request for `{key}` is still in progress; retry shortly")]
+    RequestInFlight {
+        /// The idempotency key or the order whose operation is running.
+        key: String,
+    },
     /// The payment provider declined; retrying the same payment will not help.
     #[error("payment declined: {reason}")]
     PaymentDeclined {
@@ -406,6 +414,7 @@ impl Error {
             Error::InvalidTransition { .. } => ErrorCode::InvalidTransition,
             Error::Conflict { .. } => ErrorCode::Conflict,
             Error::IdempotencyConflict { .. } => ErrorCode::IdempotencyConflict,
+            Error::RequestInFlight { .. } => ErrorCode::RequestInFlight,
             Error::PaymentDeclined { .. } => ErrorCode::PaymentDeclined,
             Error::PaymentFailed { .. } => ErrorCode::PaymentFailed,
             Error::AlreadyCaptured { .. } => ErrorCode::AlreadyCaptured,
@@ -459,6 +468,7 @@ impl Error {
             } => Some(json!({ "requested": requested, "refundable": refundable })),
             Error::AlreadyCaptured { order_id } => Some(json!({ "orderId": order_id })),
             Error::IdempotencyConflict { .. }
+            | Error::RequestInFlight { .. }
             | Error::PaymentDeclined { .. }
             | Error::EmailTaken
             | Error::InvalidEmail(_)

@@ -24,6 +24,7 @@ pub mod clock;
 pub mod conformance;
 pub mod error;
 pub mod event;
+pub mod idempotency;
 pub mod ids;
 pub mod listing;
 pub mod money;

@@ -18,10 +18,11 @@ use crate::cart::Address;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{EventPayload, NewEvent};
+use crate::idempotency::{fingerprint, run_locked, CANCEL_SCOPE};
 use crate::ids::{CartId, OrderId, OrderLineId, ProductId, PromotionId, UserId, VariantId};
 use crate::money::Currency;
-use crate::payment::PaymentProcessor;
-use crate::store::{OrderUpdate, StockRelease, StorageError, Store};
+use crate::payment::{apply_refund, apply_void, save_order_change, PaymentProcessor};
+use crate::store::{IdempotencyCompletion, OrderUpdate, StockRelease, StorageError, Store};
 use crate::user::{Role, User};
 
 /// Where an order is in its life.
@@ -542,13 +543,10 @@ impl OrderService {
         if tracking.is_some() {
             order.tracking_number = tracking;
         }
-        let update = OrderUpdate {
-            order,
-            stock_releases: Vec::new(),
-            events: vec![event],
-            release_promotion_usage: false,
-        };
-        Ok(self.store.update_order(update).await?)
+        Ok(self
+            .store
+            .update_order(OrderUpdate::new(order, vec![event]))
+            .await?)
     }
 
     /// pending -> processing.
@@ -577,31 +575,76 @@ impl OrderService {
     /// Cancels on behalf of `user`: an admin cancels any pending or processing order; a customer
     /// cancels their own order while it is still `pending` (once the shop has started on it, only
     /// the shop can). Another customer's order is `not_found`, so its id is not confirmed.
-    pub async fn cancel_for(&self, user: &User, order_id: OrderId) -> Result<Order> {
+    pub async fn cancel_for(
+        &self,
+        user: &User,
+        order_id: OrderId,
+        idempotency_key: Option<&str>,
+    ) -> Result<Order> {
         let actor = Actor::User { user_id: user.id };
         if user.is_active() && user.has_role(Role::Admin) {
-            return self.cancel(order_id, actor).await;
+            return self.cancel(order_id, actor, idempotency_key).await;
         }
         let order = self.store.get_order(order_id).await?;
         if !user.is_active() || order.customer_id != Some(user.id) {
             return Err(StorageError::not_found(OrderId::ENTITY, order_id).into());
         }
         // Processing is the one state the shop may still cancel from but the customer may not;
-        // from any other state the state machine's own refusal is the right answer.
+        // from any other state the state machine's own refusal is the right answer (unless the
+        // request repeats one that already cancelled it, which replays).
         if order.status == OrderStatus::Processing {
             return Err(Error::Forbidden {
                 action: "cancel an order that is processing (only the shop can now)".into(),
             });
         }
-        self.cancel(order_id, actor).await
+        self.cancel(order_id, actor, idempotency_key).await
     }
 
-    /// pending/processing -> cancelled: voids an authorization or refunds what was captured, then
-    /// releases the reserved stock in the same store update that records the cancellation.
+    /// pending/processing -> cancelled: voids an authorization or refunds what was captured, and
+    /// in the one store write that records the cancellation, stores the payment outcome, releases
+    /// the reserved stock and gives back promotion uses.
     ///
     /// The status is checked before touching the payment, so a shipped order's money is never
-    /// refunded by a refused cancellation.
-    pub async fn cancel(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
+    /// refunded by a refused cancellation. The order's payment lock is held throughout, so a
+    /// cancellation never races a capture or a refund. With `idempotency_key`, a repeat answers
+    /// with the cancelled order instead of `invalid_transition`.
+    pub async fn cancel(
+        &self,
+        order_id: OrderId,
+        actor: Actor,
+        idempotency_key: Option<&str>,
+    ) -> Result<Order> {
+        let claim = match idempotency_key {
+            Some(key) => {
+                let print = fingerprint(&[("order", &order_id.to_string())]);
+                match self
+                    .payments
+                    .claim(CANCEL_SCOPE, order_id, key, &print)
+                    .await?
+                {
+                    Ok(claim) => Some(claim),
+                    Err(first) => return Ok(first),
+                }
+            }
+            None => None,
+        };
+        let completion = claim.as_ref().map(|c| c.completion(order_id));
+        run_locked(
+            &*self.store,
+            &*self.clock,
+            order_id,
+            claim.as_ref(),
+            self.cancel_locked(order_id, actor, completion),
+        )
+        .await
+    }
+
+    async fn cancel_locked(
+        &self,
+        order_id: OrderId,
+        actor: Actor,
+        completion: Option<IdempotencyCompletion>,
+    ) -> Result<Order> {
         let order = self.store.get_order(order_id).await?;
         if !order.status.can_move_to(OrderStatus::Cancelled) {
             return Err(Error::InvalidTransition {
@@ -610,28 +653,54 @@ impl OrderService {
                 to: OrderStatus::Cancelled.as_str().into(),
             });
         }
-        match order.payment.status {
+        #[derive(Clone, Copy)]
+        enum Settlement {
+            Nothing,
+            Void,
+            Refund(Decimal),
+        }
+        let (settlement, transactions) = match order.payment.status {
             PaymentStatus::Authorized => {
-                self.payments.void(order_id, actor).await?;
+                let success = self.payments.void_at_provider(&order).await?;
+                (Settlement::Void, vec![success.transaction])
             }
             status if status.is_captured() => {
                 let refundable = order.payment.refundable();
-                self.payments
-                    .refund(order_id, refundable, actor, &format!("cancel-{order_id}"))
+                // One provider key per order's cancellation: a retry refunds nothing twice.
+                let key = format!("refund-{order_id}-cancel-{order_id}");
+                let success = self
+                    .payments
+                    .refund_at_provider(&order, refundable, &key)
                     .await?;
+                (Settlement::Refund(refundable), vec![success.transaction])
             }
-            _ => {}
-        }
-        let mut order = self.store.get_order(order_id).await?;
-        let event = order.move_to(OrderStatus::Cancelled, actor, self.clock.now())?;
-        let stock_releases = order.stock_releases();
-        let update = OrderUpdate {
-            order,
-            stock_releases,
-            events: vec![event],
-            release_promotion_usage: true,
+            _ => (Settlement::Nothing, Vec::new()),
         };
-        Ok(self.store.update_order(update).await?)
+        save_order_change(
+            &*self.store,
+            &*self.clock,
+            order_id,
+            transactions,
+            completion,
+            |mut order, now| {
+                let mut events = Vec::new();
+                match settlement {
+                    Settlement::Nothing => {}
+                    Settlement::Void => apply_void(&mut order, actor, now)?,
+                    Settlement::Refund(amount) => {
+                        events.push(apply_refund(&mut order, amount, actor, now)?)
+                    }
+                }
+                events.push(order.move_to(OrderStatus::Cancelled, actor, now)?);
+                let stock_releases = order.stock_releases();
+                Ok(OrderUpdate {
+                    stock_releases,
+                    release_promotion_usage: true,
+                    ..OrderUpdate::new(order, events)
+                })
+            },
+        )
+        .await
     }
 }
 

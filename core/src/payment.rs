@@ -4,9 +4,12 @@
 //! - only transient provider errors are retried, with exponential backoff through an injected
 //!   [`Sleeper`] (the core has no timer; the server passes a tokio sleeper, tests a recording one);
 //!   a decline is final;
-//! - every attempt, successful or not, is recorded as a [`PaymentTransaction`];
+//! - every attempt, successful or not, is recorded as a [`PaymentTransaction`] (the successful one
+//!   in the same store write as the payment state it causes);
 //! - each operation sends an idempotency key derived from the order (and, for refunds, the caller's
 //!   key), so a retry after a lost response cannot capture or refund twice at the provider;
+//! - one request at a time moves an order's money, and a client's idempotency key is claimed and
+//!   completed with the effect (see [`crate::idempotency`]), so concurrent repeats move money once;
 //! - the order's payment state machine is checked before the provider is called, so a capture of a
 //!   captured order or a refund above the refundable amount never reaches the provider.
 //!
@@ -25,10 +28,14 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{EventPayload, NewEvent};
+use crate::idempotency::{
+    claim_key, fingerprint, replayed_order, run_locked, Begun, ClaimedKey, PAYMENT_SCOPE,
+    REFUND_SCOPE,
+};
 use crate::ids::{OrderId, TransactionId};
 use crate::money::{Currency, Money};
 use crate::order::{Actor, Order, OrderStatus, PaymentStatus};
-use crate::store::{OrderUpdate, StorageError, Store};
+use crate::store::{IdempotencyCompletion, OrderUpdate, StorageError, Store};
 
 /// What the shopper pays with: a provider token, or a card number for [`TestGateway`].
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,7 +273,53 @@ pub struct PaymentTransaction {
 /// How many times an optimistic order update is retried after losing a race.
 const UPDATE_RETRIES: u32 = 5;
 
+/// Applies `change` to the stored order and saves it with `transactions` and `completion` in the
+/// same write, re-reading and re-applying when another writer got there first. `change` decides
+/// on the fresh order, so its checks see the latest state.
+pub(crate) async fn save_order_change<F>(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    order_id: OrderId,
+    transactions: Vec<PaymentTransaction>,
+    completion: Option<IdempotencyCompletion>,
+    change: F,
+) -> Result<Order>
+where
+    F: Fn(Order, DateTime<Utc>) -> Result<OrderUpdate>,
+{
+    let mut tries = 0;
+    loop {
+        let order = store.get_order(order_id).await?;
+        let mut update = change(order, clock.now())?;
+        update.transactions = transactions.clone();
+        update.idempotency = completion.clone();
+        match store.update_order(update).await {
+            Err(StorageError::Conflict { entity, .. })
+                if entity == OrderId::ENTITY && tries < UPDATE_RETRIES =>
+            {
+                tries += 1
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// A successful provider call, not yet stored: the attempt to put in the ledger with the order
+/// change it causes.
+#[derive(Clone, Debug)]
+pub(crate) struct ProviderSuccess {
+    pub(crate) receipt: GatewayReceipt,
+    pub(crate) transaction: PaymentTransaction,
+}
+
 /// Moves an order's money through a gateway, recording every attempt.
+///
+/// Every public operation holds the order's payment lock ([`OrderLock`]) while it calls the
+/// provider, and an operation with a client idempotency key claims it first and completes it in
+/// the write that stores the outcome (see [`crate::idempotency`]). A failed attempt goes to the
+/// ledger at once; the successful one goes in the same write as the payment state it causes, so
+/// the ledger never shows a success the order does not (a provider success whose write failed is
+/// recovered by the retry: the provider answers the repeated key with the same result).
 #[derive(Debug)]
 pub struct PaymentProcessor {
     store: Arc<dyn Store>,
@@ -299,31 +352,93 @@ impl PaymentProcessor {
         self
     }
 
+    /// Claims a client key for an operation on `order_id`: `Ok(Err(order))` replays the first
+    /// result. Keys are per order and operation, so two orders never share a key's history.
+    pub(crate) async fn claim(
+        &self,
+        scope: &str,
+        order_id: OrderId,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<std::result::Result<ClaimedKey, Order>> {
+        let scoped = format!("{order_id}:{key}");
+        match claim_key(&*self.store, &*self.clock, scope, &scoped, fingerprint).await? {
+            Begun::Run(claim) => Ok(Ok(claim)),
+            Begun::Replay(record) => Ok(Err(replayed_order(&*self.store, &record).await?)),
+        }
+    }
+
     /// Pays an order in one step, as a storefront's "pay now" does: authorizes the order total on
-    /// `method` and captures it at once. An order already authorized is only captured.
+    /// `method` and captures it at once. An order already authorized is only captured; one already
+    /// captured is `already_captured`. With `idempotency_key`, a repeat of the request (same order
+    /// and payment method) answers with the order as the first one left it, a different request
+    /// under the key is `idempotency_conflict`, and one still running is `request_in_flight`.
     pub async fn charge(
         &self,
         order_id: OrderId,
         method: &PaymentMethod,
         actor: Actor,
+        idempotency_key: Option<&str>,
     ) -> Result<Order> {
-        let order = self.store.get_order(order_id).await?;
-        if order.payment.status != PaymentStatus::Authorized {
-            self.authorize(order_id, method, actor).await?;
-        }
-        self.capture(order_id, actor).await
+        let claim = match idempotency_key {
+            Some(key) => {
+                let print = fingerprint(&[
+                    ("order", &order_id.to_string()),
+                    ("method", &method.token.replace([' ', '-'], "")),
+                ]);
+                match self.claim(PAYMENT_SCOPE, order_id, key, &print).await? {
+                    Ok(claim) => Some(claim),
+                    Err(first) => return Ok(first),
+                }
+            }
+            None => None,
+        };
+        let completion = claim.as_ref().map(|c| c.completion(order_id));
+        run_locked(
+            &*self.store,
+            &*self.clock,
+            order_id,
+            claim.as_ref(),
+            self.charge_locked(order_id, method, actor, completion),
+        )
+        .await
     }
 
-    /// Calls the gateway until success, a non-transient error or the attempt limit, recording
-    /// each attempt.
-    async fn call_with_retries(
+    async fn charge_locked(
+        &self,
+        order_id: OrderId,
+        method: &PaymentMethod,
+        actor: Actor,
+        completion: Option<IdempotencyCompletion>,
+    ) -> Result<Order> {
+        let order = self.store.get_order(order_id).await?;
+        match order.payment.status {
+            PaymentStatus::Authorized => {}
+            PaymentStatus::Captured
+            | PaymentStatus::PartiallyRefunded
+            | PaymentStatus::Refunded => {
+                return Err(Error::AlreadyCaptured {
+                    order_id: order_id.to_string(),
+                })
+            }
+            _ => {
+                self.authorize_locked(order_id, method, actor, None).await?;
+            }
+        }
+        self.capture_locked(order_id, actor, completion).await
+    }
+
+    /// Calls the gateway until success, a non-transient error or the attempt limit. Failed
+    /// attempts are recorded at once; the success is returned for the caller to record with the
+    /// order change it causes.
+    pub(crate) async fn call_provider(
         &self,
         order: &Order,
         kind: TransactionKind,
         amount: Decimal,
         idempotency_key: &str,
         method: Option<&PaymentMethod>,
-    ) -> Result<GatewayReceipt> {
+    ) -> Result<ProviderSuccess> {
         let money = Money::new(amount, order.currency);
         let authorization = order
             .payment
@@ -370,71 +485,52 @@ impl PaymentProcessor {
                     (TransactionStatus::Rejected, None, Some(message.clone()))
                 }
             };
-            self.store
-                .record_transaction(PaymentTransaction {
-                    id: TransactionId::new(),
-                    order_id: order.id,
-                    kind,
-                    attempt,
-                    amount,
-                    currency: order.currency,
-                    status,
-                    provider: self.gateway.name().to_string(),
-                    provider_reference: reference,
-                    idempotency_key: idempotency_key.to_string(),
-                    message,
-                    created_at: self.clock.now(),
-                })
-                .await?;
-            match outcome {
-                Ok(receipt) => return Ok(receipt),
-                Err(GatewayError::Transient { message }) if attempt >= max_attempts => {
-                    return Err(Error::PaymentFailed {
-                        reason: message,
-                        attempts: attempt,
-                    });
+            let transaction = PaymentTransaction {
+                id: TransactionId::new(),
+                order_id: order.id,
+                kind,
+                attempt,
+                amount,
+                currency: order.currency,
+                status,
+                provider: self.gateway.name().to_string(),
+                provider_reference: reference,
+                idempotency_key: idempotency_key.to_string(),
+                message,
+                created_at: self.clock.now(),
+            };
+            let receipt = match outcome {
+                Ok(receipt) => receipt,
+                Err(err) => {
+                    self.store.record_transaction(transaction).await?;
+                    match err {
+                        GatewayError::Transient { message } if attempt >= max_attempts => {
+                            return Err(Error::PaymentFailed {
+                                reason: message,
+                                attempts: attempt,
+                            });
+                        }
+                        GatewayError::Transient { .. } => {
+                            self.sleeper.sleep(self.retry.backoff_after(attempt)).await;
+                            attempt += 1;
+                            continue;
+                        }
+                        GatewayError::Declined { reason } => {
+                            return Err(Error::PaymentDeclined { reason })
+                        }
+                        GatewayError::Rejected { message } => {
+                            return Err(Error::PaymentFailed {
+                                reason: message,
+                                attempts: attempt,
+                            });
+                        }
+                    }
                 }
-                Err(GatewayError::Transient { .. }) => {
-                    self.sleeper.sleep(self.retry.backoff_after(attempt)).await;
-                    attempt += 1;
-                }
-                Err(GatewayError::Declined { reason }) => {
-                    return Err(Error::PaymentDeclined { reason })
-                }
-                Err(GatewayError::Rejected { message }) => {
-                    return Err(Error::PaymentFailed {
-                        reason: message,
-                        attempts: attempt,
-                    });
-                }
-            }
-        }
-    }
-
-    /// Applies `change` to the stored order and saves it, re-reading and re-applying when another
-    /// writer got there first. `change` decides on the fresh order, so its checks see the latest
-    /// state.
-    async fn save_change<F>(&self, order_id: OrderId, change: F) -> Result<Order>
-    where
-        F: Fn(&mut Order, DateTime<Utc>) -> Result<Vec<NewEvent>>,
-    {
-        let mut tries = 0;
-        loop {
-            let mut order = self.store.get_order(order_id).await?;
-            let events = change(&mut order, self.clock.now())?;
-            match self
-                .store
-                .update_order(OrderUpdate {
-                    order,
-                    stock_releases: Vec::new(),
-                    events,
-                    release_promotion_usage: false,
-                })
-                .await
-            {
-                Err(StorageError::Conflict { .. }) if tries < UPDATE_RETRIES => tries += 1,
-                other => return Ok(other?),
-            }
+            };
+            return Ok(ProviderSuccess {
+                receipt,
+                transaction,
+            });
         }
     }
 
@@ -444,6 +540,23 @@ impl PaymentProcessor {
         order_id: OrderId,
         method: &PaymentMethod,
         actor: Actor,
+    ) -> Result<Order> {
+        run_locked(
+            &*self.store,
+            &*self.clock,
+            order_id,
+            None,
+            self.authorize_locked(order_id, method, actor, None),
+        )
+        .await
+    }
+
+    async fn authorize_locked(
+        &self,
+        order_id: OrderId,
+        method: &PaymentMethod,
+        actor: Actor,
+        completion: Option<IdempotencyCompletion>,
     ) -> Result<Order> {
         let order = self.store.get_order(order_id).await?;
         if order.status == OrderStatus::Cancelled
@@ -457,10 +570,11 @@ impl PaymentProcessor {
         }
         let amount = order.totals.total;
         // The version changes with every recorded failure, so a new authorization attempt after a
-        // decline gets a new key while retries within this call share one.
+        // decline gets a new key while retries within this call (and a retry after a crash)
+        // share one.
         let key = format!("authorize-{order_id}-{}", order.version);
         match self
-            .call_with_retries(
+            .call_provider(
                 &order,
                 TransactionKind::Authorize,
                 amount,
@@ -469,22 +583,42 @@ impl PaymentProcessor {
             )
             .await
         {
-            Ok(receipt) => {
-                self.save_change(order_id, |order, now| {
-                    order.move_payment_to(PaymentStatus::Authorized, Some(amount), actor, now)?;
-                    order.payment.authorization_reference = Some(receipt.reference.clone());
-                    order.payment.authorized = amount;
-                    Ok(Vec::new())
-                })
+            Ok(success) => {
+                let reference = success.receipt.reference.clone();
+                save_order_change(
+                    &*self.store,
+                    &*self.clock,
+                    order_id,
+                    vec![success.transaction],
+                    completion,
+                    |mut order, now| {
+                        order.move_payment_to(
+                            PaymentStatus::Authorized,
+                            Some(amount),
+                            actor,
+                            now,
+                        )?;
+                        order.payment.authorization_reference = Some(reference.clone());
+                        order.payment.authorized = amount;
+                        Ok(OrderUpdate::new(order, Vec::new()))
+                    },
+                )
                 .await
             }
             Err(err) => {
-                self.save_change(order_id, |order, now| {
-                    if order.payment.status != PaymentStatus::Failed {
-                        order.move_payment_to(PaymentStatus::Failed, None, actor, now)?;
-                    }
-                    Ok(Vec::new())
-                })
+                save_order_change(
+                    &*self.store,
+                    &*self.clock,
+                    order_id,
+                    Vec::new(),
+                    None,
+                    |mut order, now| {
+                        if order.payment.status != PaymentStatus::Failed {
+                            order.move_payment_to(PaymentStatus::Failed, None, actor, now)?;
+                        }
+                        Ok(OrderUpdate::new(order, Vec::new()))
+                    },
+                )
                 .await?;
                 Err(err)
             }
@@ -493,6 +627,22 @@ impl PaymentProcessor {
 
     /// Captures the whole authorized amount. A captured order answers `already_captured`.
     pub async fn capture(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
+        run_locked(
+            &*self.store,
+            &*self.clock,
+            order_id,
+            None,
+            self.capture_locked(order_id, actor, None),
+        )
+        .await
+    }
+
+    async fn capture_locked(
+        &self,
+        order_id: OrderId,
+        actor: Actor,
+        completion: Option<IdempotencyCompletion>,
+    ) -> Result<Order> {
         let order = self.store.get_order(order_id).await?;
         let already_captured = || Error::AlreadyCaptured {
             order_id: order_id.to_string(),
@@ -513,32 +663,64 @@ impl PaymentProcessor {
             }
         }
         let amount = order.payment.authorized;
-        // One key per order: two racing captures reach the provider as one.
+        // One provider key per order: a capture retried after a crash reaches the provider as
+        // the same capture.
         let key = format!("capture-{order_id}");
-        self.call_with_retries(&order, TransactionKind::Capture, amount, &key, None)
+        let success = self
+            .call_provider(&order, TransactionKind::Capture, amount, &key, None)
             .await?;
-        self.save_change(order_id, |order, now| {
-            if order.payment.status.is_captured() || order.payment.status == PaymentStatus::Refunded
-            {
-                return Err(already_captured());
-            }
-            order.move_payment_to(PaymentStatus::Captured, Some(amount), actor, now)?;
-            order.payment.captured = amount;
-            Ok(vec![NewEvent::new(
-                EventPayload::PaymentCaptured {
-                    order_id,
-                    currency: order.currency,
-                    amount,
-                },
-                now,
-            )])
-        })
+        save_order_change(
+            &*self.store,
+            &*self.clock,
+            order_id,
+            vec![success.transaction],
+            completion,
+            |mut order, now| {
+                if order.payment.status.is_captured()
+                    || order.payment.status == PaymentStatus::Refunded
+                {
+                    return Err(already_captured());
+                }
+                order.move_payment_to(PaymentStatus::Captured, Some(amount), actor, now)?;
+                order.payment.captured = amount;
+                let event = NewEvent::new(
+                    EventPayload::PaymentCaptured {
+                        order_id,
+                        currency: order.currency,
+                        amount,
+                    },
+                    now,
+                );
+                Ok(OrderUpdate::new(order, vec![event]))
+            },
+        )
         .await
     }
 
     /// Releases the authorization.
     pub async fn void(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
-        let order = self.store.get_order(order_id).await?;
+        run_locked(&*self.store, &*self.clock, order_id, None, async {
+            let order = self.store.get_order(order_id).await?;
+            let success = self.void_at_provider(&order).await?;
+            save_order_change(
+                &*self.store,
+                &*self.clock,
+                order_id,
+                vec![success.transaction],
+                None,
+                |mut order, now| {
+                    apply_void(&mut order, actor, now)?;
+                    Ok(OrderUpdate::new(order, Vec::new()))
+                },
+            )
+            .await
+        })
+        .await
+    }
+
+    /// Voids the order's authorization at the provider (the caller holds the order's lock and
+    /// stores the outcome with [`apply_void`]).
+    pub(crate) async fn void_at_provider(&self, order: &Order) -> Result<ProviderSuccess> {
         if order.payment.status != PaymentStatus::Authorized {
             return Err(Error::InvalidTransition {
                 machine: "payment status",
@@ -546,40 +728,70 @@ impl PaymentProcessor {
                 to: PaymentStatus::Voided.as_str().into(),
             });
         }
-        let key = format!("void-{order_id}");
-        self.call_with_retries(&order, TransactionKind::Void, Decimal::ZERO, &key, None)
-            .await?;
-        self.save_change(order_id, |order, now| {
-            order.move_payment_to(PaymentStatus::Voided, None, actor, now)?;
-            Ok(Vec::new())
+        let key = format!("void-{}", order.id);
+        self.call_provider(order, TransactionKind::Void, Decimal::ZERO, &key, None)
+            .await
+    }
+
+    /// Refunds captured money: `amount`, or everything still refundable when `None`.
+    ///
+    /// `idempotency_key` names this refund: a repeat with the same key and amount answers with
+    /// the order as the refund left it and moves no money, even when the repeats race; the same
+    /// key with another amount is `idempotency_conflict`; a repeat while the first is still
+    /// running is `request_in_flight`. Without a key every call is a new refund, as asked.
+    pub async fn refund(
+        &self,
+        order_id: OrderId,
+        amount: Option<Decimal>,
+        actor: Actor,
+        idempotency_key: Option<&str>,
+    ) -> Result<Order> {
+        let generated;
+        let key = match idempotency_key {
+            Some(key) => key,
+            None => {
+                generated = uuid::Uuid::new_v4().to_string();
+                &generated
+            }
+        };
+        let amount_part = amount.map_or_else(|| "all".to_string(), |a| a.normalize().to_string());
+        let print = fingerprint(&[("order", &order_id.to_string()), ("amount", &amount_part)]);
+        let claim = match self.claim(REFUND_SCOPE, order_id, key, &print).await? {
+            Ok(claim) => claim,
+            Err(first) => return Ok(first),
+        };
+        let provider_key = format!("refund-{order_id}-{key}");
+        run_locked(&*self.store, &*self.clock, order_id, Some(&claim), async {
+            let order = self.store.get_order(order_id).await?;
+            let amount = amount.unwrap_or_else(|| order.payment.refundable());
+            let success = self
+                .refund_at_provider(&order, amount, &provider_key)
+                .await?;
+            save_order_change(
+                &*self.store,
+                &*self.clock,
+                order_id,
+                vec![success.transaction],
+                Some(claim.completion(order_id)),
+                |mut order, now| {
+                    let event = apply_refund(&mut order, amount, actor, now)?;
+                    Ok(OrderUpdate::new(order, vec![event]))
+                },
+            )
+            .await
         })
         .await
     }
 
-    /// Refunds `amount` of the captured money. `idempotency_key` names this refund: calling again
-    /// with the same key after a success returns the order without refunding twice.
-    pub async fn refund(
+    /// Checks a refund of `amount` against the order and makes it at the provider under
+    /// `provider_key` (the caller holds the order's lock and stores the outcome with
+    /// [`apply_refund`]).
+    pub(crate) async fn refund_at_provider(
         &self,
-        order_id: OrderId,
+        order: &Order,
         amount: Decimal,
-        actor: Actor,
-        idempotency_key: &str,
-    ) -> Result<Order> {
-        let order = self.store.get_order(order_id).await?;
-        let key = format!("refund-{order_id}-{idempotency_key}");
-        let done_before = self
-            .store
-            .list_transactions(order_id)
-            .await?
-            .iter()
-            .any(|t| {
-                t.kind == TransactionKind::Refund
-                    && t.idempotency_key == key
-                    && t.status == TransactionStatus::Succeeded
-            });
-        if done_before {
-            return Ok(order);
-        }
+        provider_key: &str,
+    ) -> Result<ProviderSuccess> {
         if !order.payment.status.is_captured() {
             return Err(Error::InvalidTransition {
                 machine: "payment status",
@@ -603,35 +815,46 @@ impl PaymentProcessor {
                 refundable,
             });
         }
-        self.call_with_retries(&order, TransactionKind::Refund, amount, &key, None)
-            .await?;
-        self.save_change(order_id, |order, now| {
-            let refundable = order.payment.refundable();
-            if amount > refundable {
-                return Err(Error::RefundExceedsCapture {
-                    requested: amount,
-                    refundable,
-                });
-            }
-            let to = if amount == refundable {
-                PaymentStatus::Refunded
-            } else {
-                PaymentStatus::PartiallyRefunded
-            };
-            order.move_payment_to(to, Some(amount), actor, now)?;
-            order.payment.refunded += amount;
-            Ok(vec![NewEvent::new(
-                EventPayload::PaymentRefunded {
-                    order_id,
-                    currency: order.currency,
-                    amount,
-                    payment_status: to,
-                },
-                now,
-            )])
-        })
-        .await
+        self.call_provider(order, TransactionKind::Refund, amount, provider_key, None)
+            .await
     }
+}
+
+/// Records a voided authorization on the order.
+pub(crate) fn apply_void(order: &mut Order, actor: Actor, now: DateTime<Utc>) -> Result<()> {
+    order.move_payment_to(PaymentStatus::Voided, None, actor, now)
+}
+
+/// Records a refund of `amount` on the order; the `PaymentRefunded` event to store with it.
+pub(crate) fn apply_refund(
+    order: &mut Order,
+    amount: Decimal,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<NewEvent> {
+    let refundable = order.payment.refundable();
+    if amount > refundable {
+        return Err(Error::RefundExceedsCapture {
+            requested: amount,
+            refundable,
+        });
+    }
+    let to = if amount == refundable {
+        PaymentStatus::Refunded
+    } else {
+        PaymentStatus::PartiallyRefunded
+    };
+    order.move_payment_to(to, Some(amount), actor, now)?;
+    order.payment.refunded += amount;
+    Ok(NewEvent::new(
+        EventPayload::PaymentRefunded {
+            order_id: order.id,
+            currency: order.currency,
+            amount,
+            payment_status: to,
+        },
+        now,
+    ))
 }
 
 /// Test card numbers understood by [`TestGateway`].

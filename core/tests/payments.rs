@@ -201,7 +201,14 @@ async fn capture_is_never_done_twice_for_one_order() {
                 captured += 1;
                 assert_eq!(order.payment.captured, dec!(30.00));
             }
-            Err(err) => assert_eq!(err.code(), ErrorCode::AlreadyCaptured, "{err:?}"),
+            // A racer is told the capture is done, or that it is still running.
+            Err(err) => assert!(
+                matches!(
+                    err.code(),
+                    ErrorCode::AlreadyCaptured | ErrorCode::RequestInFlight
+                ),
+                "{err:?}"
+            ),
         }
     }
     assert_eq!(captured, 1);
@@ -246,7 +253,7 @@ async fn refunds_never_exceed_the_captured_amount() {
 
     let partial = p
         .processor
-        .refund(order.id, dec!(10.00), Actor::System, "r1")
+        .refund(order.id, Some(dec!(10.00)), Actor::System, Some("r1"))
         .await
         .unwrap();
     assert_eq!(
@@ -255,7 +262,7 @@ async fn refunds_never_exceed_the_captured_amount() {
     );
     let replay = p
         .processor
-        .refund(order.id, dec!(10.00), Actor::System, "r1")
+        .refund(order.id, Some(dec!(10.00)), Actor::System, Some("r1"))
         .await
         .unwrap();
     assert_eq!(
@@ -268,7 +275,7 @@ async fn refunds_never_exceed_the_captured_amount() {
     let calls_before = p.gateway.calls();
     let err = p
         .processor
-        .refund(order.id, dec!(25.00), Actor::System, "r2")
+        .refund(order.id, Some(dec!(25.00)), Actor::System, Some("r2"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -285,27 +292,55 @@ async fn refunds_never_exceed_the_captured_amount() {
     );
     assert_eq!(
         p.processor
-            .refund(order.id, dec!(0), Actor::System, "r3")
+            .refund(order.id, Some(dec!(0)), Actor::System, Some("r3"))
             .await
             .unwrap_err()
             .code(),
         ErrorCode::ValidationFailed
     );
 
-    // Racing refunds of 5.00 each against 20.00 refundable: at most four can succeed.
+    // Racing refunds of 5.00 each against 20.00 refundable: one at a time moves money, the others
+    // are told to retry; retried, exactly four succeed and the rest exceed the capture.
     let mut tasks = Vec::new();
     for i in 0..8 {
         let processor = p.processor.clone();
         tasks.push(tokio::spawn(async move {
-            processor
-                .refund(order.id, dec!(5.00), Actor::System, &format!("race-{i}"))
-                .await
+            let key = format!("race-{i}");
+            let outcome = processor
+                .refund(order.id, Some(dec!(5.00)), Actor::System, Some(&key))
+                .await;
+            (key, outcome)
         }));
     }
     let mut succeeded = 0;
+    let mut to_retry = Vec::new();
     for task in tasks {
-        if task.await.unwrap().is_ok() {
-            succeeded += 1;
+        match task.await.unwrap() {
+            (_, Ok(_)) => succeeded += 1,
+            (key, Err(err)) if err.code() == ErrorCode::RequestInFlight => to_retry.push(key),
+            (_, Err(err)) => assert!(
+                matches!(
+                    err.code(),
+                    ErrorCode::RefundExceedsCapture | ErrorCode::InvalidTransition
+                ),
+                "{err}"
+            ),
+        }
+    }
+    for key in to_retry {
+        match p
+            .processor
+            .refund(order.id, Some(dec!(5.00)), Actor::System, Some(&key))
+            .await
+        {
+            Ok(_) => succeeded += 1,
+            Err(err) => assert!(
+                matches!(
+                    err.code(),
+                    ErrorCode::RefundExceedsCapture | ErrorCode::InvalidTransition
+                ),
+                "{err}"
+            ),
         }
     }
     let stored = p.world.store.get_order(order.id).await.unwrap();
@@ -322,7 +357,7 @@ async fn refunds_never_exceed_the_captured_amount() {
     assert_eq!(stored.payment.status, PaymentStatus::Refunded);
     assert_eq!(
         p.processor
-            .refund(order.id, dec!(0.01), Actor::System, "late")
+            .refund(order.id, Some(dec!(0.01)), Actor::System, Some("late"))
             .await
             .unwrap_err()
             .code(),
@@ -354,7 +389,10 @@ async fn cancelling_voids_an_authorization_or_refunds_a_capture() {
         .authorize(authorized.id, &card(test_cards::SUCCEEDS), Actor::Guest)
         .await
         .unwrap();
-    let cancelled = service.cancel(authorized.id, Actor::System).await.unwrap();
+    let cancelled = service
+        .cancel(authorized.id, Actor::System, None)
+        .await
+        .unwrap();
     assert_eq!(
         (cancelled.status, cancelled.payment.status),
         (OrderStatus::Cancelled, PaymentStatus::Voided)
@@ -379,7 +417,7 @@ async fn cancelling_voids_an_authorization_or_refunds_a_capture() {
         .start_processing(paid.id, Actor::System)
         .await
         .unwrap();
-    let cancelled = service.cancel(paid.id, Actor::System).await.unwrap();
+    let cancelled = service.cancel(paid.id, Actor::System, None).await.unwrap();
     assert_eq!(
         (cancelled.status, cancelled.payment.status),
         (OrderStatus::Cancelled, PaymentStatus::Refunded)
@@ -412,7 +450,7 @@ async fn cancelling_voids_an_authorization_or_refunds_a_capture() {
     let refunds_before = p.gateway.refunds_performed();
     assert_eq!(
         service
-            .cancel(shipped.id, Actor::System)
+            .cancel(shipped.id, Actor::System, None)
             .await
             .unwrap_err()
             .code(),

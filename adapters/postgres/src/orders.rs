@@ -52,6 +52,7 @@ use sqlx::{PgConnection, Postgres, Row};
 use uuid::Uuid;
 
 use crate::outbox::{append_events, EventColumns, INSERT_OUTBOX, OUTBOX_ROWS};
+use crate::records::{complete_idempotency, insert_transaction};
 use crate::rows::{
     backend, currency, enum_text, from_json, is_deadlock, limit_offset, text_enum, to_i64, to_json,
     to_u64, unique_violation,
@@ -270,8 +271,9 @@ impl PgStore {
 
         if let Some(key) = idempotency {
             let claimed = sqlx::query(
-                "INSERT INTO idempotency_keys (scope, key, fingerprint, resource_id, created_at)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
+                "INSERT INTO idempotency_keys
+                     (scope, key, fingerprint, resource_id, created_at, completed_at)
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (scope, key) DO NOTHING",
             )
             .bind(CHECKOUT_SCOPE)
             .bind(&key.key)
@@ -284,8 +286,8 @@ impl PgStore {
             .rows_affected();
             if claimed == 0 {
                 let first = sqlx::query(
-                    "SELECT fingerprint, resource_id FROM idempotency_keys
-                     WHERE scope = $1 AND key = $2",
+                    "SELECT fingerprint, resource_id, completed_at IS NOT NULL AS completed
+                     FROM idempotency_keys WHERE scope = $1 AND key = $2",
                 )
                 .bind(CHECKOUT_SCOPE)
                 .bind(&key.key)
@@ -298,6 +300,11 @@ impl PgStore {
                 drop(tx);
                 if first.get::<String, _>("fingerprint") != key.fingerprint {
                     return Err(StorageError::IdempotencyConflict {
+                        key: key.key.clone(),
+                    });
+                }
+                if !first.get::<bool, _>("completed") {
+                    return Err(StorageError::IdempotencyInFlight {
                         key: key.key.clone(),
                     });
                 }
@@ -549,6 +556,8 @@ impl OrderStore for PgStore {
             stock_releases,
             events,
             release_promotion_usage,
+            transactions,
+            idempotency,
         } = update;
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let sql = format!(
@@ -579,6 +588,12 @@ impl OrderStore for PgStore {
                     format!("order is at version {version}, not {}", order.version),
                 ),
             });
+        }
+        if let Some(completion) = &idempotency {
+            complete_idempotency(&mut tx, completion, now).await?;
+        }
+        for transaction in &transactions {
+            insert_transaction(&mut *tx, transaction).await?;
         }
         sqlx::query("DELETE FROM order_items WHERE order_id = $1")
             .bind(order.id.0)

@@ -1,60 +1,118 @@
 //! Payment attempts ([`PaymentStore`]) and idempotency keys ([`IdempotencyStore`]).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use merx_core::ids::{OrderId, TransactionId};
 use merx_core::payment::PaymentTransaction;
 use merx_core::store::{
-    IdempotencyRecord, IdempotencyStore, PaymentStore, StorageError, StorageResult,
+    ClaimOutcome, IdempotencyClaim, IdempotencyCompletion, IdempotencyRecord, IdempotencyStore,
+    PaymentStore, StorageError, StorageResult,
 };
 use sqlx::postgres::PgRow;
-use sqlx::Row;
+use sqlx::{PgConnection, Row};
 
 use crate::rows::{backend, currency, enum_text, text_enum, unique_violation};
 use crate::PgStore;
 
-const IDEMPOTENCY_COLUMNS: &str = "scope, key, fingerprint, resource_id, response, created_at";
+const IDEMPOTENCY_COLUMNS: &str = "scope, key, fingerprint, holder, lease_until, completed_at,
+    resource_id, response, created_at";
 
 pub(crate) fn idempotency_record(row: &PgRow) -> IdempotencyRecord {
     IdempotencyRecord {
         scope: row.get("scope"),
         key: row.get("key"),
         fingerprint: row.get("fingerprint"),
+        holder: row.get("holder"),
+        lease_until: row.get("lease_until"),
+        completed_at: row.get("completed_at"),
         resource_id: row.get("resource_id"),
         response: row.get("response"),
         created_at: row.get("created_at"),
     }
 }
 
+/// Records one payment attempt on `conn` (a pool, or the caller's transaction); a taken id is
+/// `conflict`.
+pub(crate) async fn insert_transaction<'c, E>(
+    conn: E,
+    transaction: &PaymentTransaction,
+) -> StorageResult<()>
+where
+    E: sqlx::PgExecutor<'c>,
+{
+    sqlx::query(
+        "INSERT INTO payment_transactions (id, order_id, kind, attempt, amount, currency,
+             status, provider, provider_reference, idempotency_key, message, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(transaction.id.0)
+    .bind(transaction.order_id.0)
+    .bind(enum_text(&transaction.kind)?)
+    .bind(i32::try_from(transaction.attempt).map_err(StorageError::backend)?)
+    .bind(transaction.amount)
+    .bind(transaction.currency.code())
+    .bind(enum_text(&transaction.status)?)
+    .bind(&transaction.provider)
+    .bind(&transaction.provider_reference)
+    .bind(&transaction.idempotency_key)
+    .bind(&transaction.message)
+    .bind(transaction.created_at)
+    .execute(conn)
+    .await
+    .map_err(|e| match unique_violation(&e) {
+        Some(_) => StorageError::conflict(
+            TransactionId::ENTITY,
+            format!("transaction `{}` exists", transaction.id),
+        ),
+        None => backend(e),
+    })?;
+    Ok(())
+}
+
+/// Completes a key its holder still holds in flight, on `conn` (the caller's transaction, so the
+/// completion and the effect commit together); `idempotency_in_flight` otherwise.
+pub(crate) async fn complete_idempotency(
+    conn: &mut PgConnection,
+    completion: &IdempotencyCompletion,
+    now: DateTime<Utc>,
+) -> StorageResult<IdempotencyRecord> {
+    let row = sqlx::query(&format!(
+        "UPDATE idempotency_keys
+         SET holder = NULL, lease_until = NULL, completed_at = $4, resource_id = $5, response = $6
+         WHERE scope = $1 AND key = $2 AND holder = $3 AND completed_at IS NULL
+         RETURNING {IDEMPOTENCY_COLUMNS}"
+    ))
+    .bind(&completion.scope)
+    .bind(&completion.key)
+    .bind(&completion.holder)
+    .bind(now)
+    .bind(&completion.resource_id)
+    .bind(&completion.response)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    if let Some(row) = row {
+        return Ok(idempotency_record(&row));
+    }
+    let exists: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM idempotency_keys WHERE scope = $1 AND key = $2")
+            .bind(&completion.scope)
+            .bind(&completion.key)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+    Err(match exists {
+        Some(_) => StorageError::IdempotencyInFlight {
+            key: completion.key.clone(),
+        },
+        None => StorageError::not_found("idempotency key", &completion.key),
+    })
+}
+
 #[async_trait]
 impl PaymentStore for PgStore {
     async fn record_transaction(&self, transaction: PaymentTransaction) -> StorageResult<()> {
-        sqlx::query(
-            "INSERT INTO payment_transactions (id, order_id, kind, attempt, amount, currency,
-                 status, provider, provider_reference, idempotency_key, message, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(transaction.id.0)
-        .bind(transaction.order_id.0)
-        .bind(enum_text(&transaction.kind)?)
-        .bind(i32::try_from(transaction.attempt).map_err(StorageError::backend)?)
-        .bind(transaction.amount)
-        .bind(transaction.currency.code())
-        .bind(enum_text(&transaction.status)?)
-        .bind(&transaction.provider)
-        .bind(&transaction.provider_reference)
-        .bind(&transaction.idempotency_key)
-        .bind(&transaction.message)
-        .bind(transaction.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| match unique_violation(&e) {
-            Some(_) => StorageError::conflict(
-                TransactionId::ENTITY,
-                format!("transaction `{}` exists", transaction.id),
-            ),
-            None => backend(e),
-        })?;
-        Ok(())
+        insert_transaction(&self.pool, &transaction).await
     }
 
     async fn list_transactions(&self, order_id: OrderId) -> StorageResult<Vec<PaymentTransaction>> {
@@ -91,36 +149,39 @@ impl PaymentStore for PgStore {
 
 #[async_trait]
 impl IdempotencyStore for PgStore {
-    async fn claim_idempotency_key(
-        &self,
-        record: IdempotencyRecord,
-    ) -> StorageResult<Option<IdempotencyRecord>> {
-        // A racing claim of the same key waits on the unique index for the winner to commit,
-        // then inserts nothing; the loop covers a winner that rolled back or released the key
-        // between this insert and the read.
+    async fn claim_idempotency_key(&self, claim: IdempotencyClaim) -> StorageResult<ClaimOutcome> {
+        // A racing claim of the same key waits on the unique index for the winner to commit, then
+        // takes it only if the lapsed-lease condition holds; the loop covers a winner that released
+        // the key between this upsert and the read.
         loop {
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (scope, key, fingerprint, resource_id, response, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING",
+            let claimed: Option<String> = sqlx::query_scalar(
+                "INSERT INTO idempotency_keys
+                     (scope, key, fingerprint, holder, lease_until, completed_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5, NULL, $6)
+                 ON CONFLICT (scope, key) DO UPDATE
+                     SET holder = excluded.holder, lease_until = excluded.lease_until
+                     WHERE idempotency_keys.completed_at IS NULL
+                       AND idempotency_keys.fingerprint = excluded.fingerprint
+                       AND idempotency_keys.lease_until <= $6
+                 RETURNING holder",
             )
-            .bind(&record.scope)
-            .bind(&record.key)
-            .bind(&record.fingerprint)
-            .bind(&record.resource_id)
-            .bind(&record.response)
-            .bind(record.created_at)
-            .execute(&self.pool)
+            .bind(&claim.scope)
+            .bind(&claim.key)
+            .bind(&claim.fingerprint)
+            .bind(&claim.holder)
+            .bind(claim.lease_until)
+            .bind(claim.now)
+            .fetch_optional(&self.pool)
             .await
-            .map_err(backend)?
-            .rows_affected();
-            if inserted == 1 {
-                return Ok(None);
+            .map_err(backend)?;
+            if claimed.is_some() {
+                return Ok(ClaimOutcome::Claimed);
             }
             if let Some(existing) = self
-                .get_idempotency_record(&record.scope, &record.key)
+                .get_idempotency_record(&claim.scope, &claim.key)
                 .await?
             {
-                return Ok(Some(existing));
+                return Ok(ClaimOutcome::Existing(existing));
             }
         }
     }
@@ -143,38 +204,28 @@ impl IdempotencyStore for PgStore {
 
     async fn complete_idempotency_key(
         &self,
-        scope: &str,
-        key: &str,
-        resource_id: Option<String>,
-        response: Option<serde_json::Value>,
+        completion: IdempotencyCompletion,
     ) -> StorageResult<IdempotencyRecord> {
-        let row = sqlx::query(&format!(
-            "UPDATE idempotency_keys SET resource_id = $3, response = $4
-             WHERE scope = $1 AND key = $2 RETURNING {IDEMPOTENCY_COLUMNS}"
-        ))
-        .bind(scope)
-        .bind(key)
-        .bind(resource_id)
-        .bind(response)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        row.as_ref()
-            .map(idempotency_record)
-            .ok_or_else(|| StorageError::not_found("idempotency key", key))
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        complete_idempotency(&mut conn, &completion, self.clock.now()).await
     }
 
-    async fn release_idempotency_key(&self, scope: &str, key: &str) -> StorageResult<()> {
-        let deleted = sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
-            .bind(scope)
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(StorageError::not_found("idempotency key", key));
-        }
+    async fn release_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+        holder: &str,
+    ) -> StorageResult<()> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys
+             WHERE scope = $1 AND key = $2 AND holder = $3 AND completed_at IS NULL",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(holder)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
         Ok(())
     }
 }

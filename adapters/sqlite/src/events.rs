@@ -8,12 +8,13 @@ use merx_core::event::{NewEvent, OutboxEvent};
 use merx_core::ids::{EventId, OrderId, TransactionId};
 use merx_core::payment::PaymentTransaction;
 use merx_core::store::{
-    EventStore, IdempotencyRecord, IdempotencyStore, PaymentStore, StorageError, StorageResult,
+    ClaimOutcome, EventStore, IdempotencyClaim, IdempotencyCompletion, IdempotencyRecord,
+    IdempotencyStore, PaymentStore, StorageError, StorageResult,
 };
 
 use crate::codec::{
-    get_decimal, get_id, get_json, get_opt_json, get_timestamp, get_u64, get_wire, int, json,
-    timestamp, wire,
+    get_decimal, get_id, get_json, get_opt_json, get_opt_timestamp, get_timestamp, get_u64,
+    get_wire, int, json, timestamp, wire,
 };
 use crate::{backend, is_unique_violation, SqliteStore};
 
@@ -48,7 +49,8 @@ pub(crate) fn idempotency_record(
     key: &str,
 ) -> StorageResult<Option<IdempotencyRecord>> {
     tx.prepare_cached(
-        "SELECT scope, key, fingerprint, resource_id, response, created_at
+        "SELECT scope, key, fingerprint, holder, lease_until, completed_at, resource_id, response,
+                created_at
          FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
     )
     .map_err(backend)?
@@ -57,34 +59,111 @@ pub(crate) fn idempotency_record(
             scope: r.get(0)?,
             key: r.get(1)?,
             fingerprint: r.get(2)?,
-            resource_id: r.get(3)?,
-            response: get_opt_json(r, 4)?,
-            created_at: get_timestamp(r, 5)?,
+            holder: r.get(3)?,
+            lease_until: get_opt_timestamp(r, 4)?,
+            completed_at: get_opt_timestamp(r, 5)?,
+            resource_id: r.get(6)?,
+            response: get_opt_json(r, 7)?,
+            created_at: get_timestamp(r, 8)?,
         })
     })
     .optional()
     .map_err(backend)
 }
 
-/// Records a new idempotency key.
+/// Records a new idempotency key, in flight or completed as the record says.
 pub(crate) fn insert_idempotency_record(
     tx: &Connection,
     record: &IdempotencyRecord,
 ) -> StorageResult<()> {
     tx.prepare_cached(
-        "INSERT INTO idempotency_keys (scope, key, fingerprint, resource_id, response, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO idempotency_keys (scope, key, fingerprint, holder, lease_until, completed_at,
+             resource_id, response, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .map_err(backend)?
     .execute(params![
         record.scope,
         record.key,
         record.fingerprint,
+        record.holder,
+        record.lease_until.map(timestamp),
+        record.completed_at.map(timestamp),
         record.resource_id,
         record.response.as_ref().map(json).transpose()?,
         timestamp(record.created_at),
     ])
     .map_err(backend)?;
+    Ok(())
+}
+
+/// Completes a key its holder still holds in flight, in the caller's transaction; refused with
+/// `idempotency_in_flight` otherwise (the caller's transaction then rolls back its effect too).
+pub(crate) fn complete_idempotency(
+    tx: &Connection,
+    completion: &IdempotencyCompletion,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    let changed = tx
+        .prepare_cached(
+            "UPDATE idempotency_keys
+             SET holder = NULL, lease_until = NULL, completed_at = ?4, resource_id = ?5,
+                 response = ?6
+             WHERE scope = ?1 AND key = ?2 AND holder = ?3 AND completed_at IS NULL",
+        )
+        .map_err(backend)?
+        .execute(params![
+            completion.scope,
+            completion.key,
+            completion.holder,
+            timestamp(now),
+            completion.resource_id,
+            completion.response.as_ref().map(json).transpose()?,
+        ])
+        .map_err(backend)?;
+    if changed == 1 {
+        return Ok(());
+    }
+    match idempotency_record(tx, &completion.scope, &completion.key)? {
+        None => Err(StorageError::not_found("idempotency key", &completion.key)),
+        Some(_) => Err(StorageError::IdempotencyInFlight {
+            key: completion.key.clone(),
+        }),
+    }
+}
+
+/// Records one payment attempt in the caller's transaction; a taken id is `conflict`.
+pub(crate) fn insert_transaction(tx: &Connection, t: &PaymentTransaction) -> StorageResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO payment_transactions (id, order_id, kind, attempt, amount, currency,
+             status, provider, provider_reference, idempotency_key, message, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )
+    .map_err(backend)?
+    .execute(params![
+        t.id.to_string(),
+        t.order_id.to_string(),
+        wire(&t.kind)?,
+        t.attempt,
+        t.amount.to_string(),
+        wire(&t.currency)?,
+        wire(&t.status)?,
+        t.provider,
+        t.provider_reference,
+        t.idempotency_key,
+        t.message,
+        timestamp(t.created_at),
+    ])
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StorageError::conflict(
+                TransactionId::ENTITY,
+                format!("transaction `{}` exists", t.id),
+            )
+        } else {
+            backend(e)
+        }
+    })?;
     Ok(())
 }
 
@@ -200,17 +279,50 @@ impl EventStore for SqliteStore {
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
-    async fn claim_idempotency_key(
-        &self,
-        record: IdempotencyRecord,
-    ) -> StorageResult<Option<IdempotencyRecord>> {
-        self.write(move |tx| {
-            if let Some(existing) = idempotency_record(tx, &record.scope, &record.key)? {
-                return Ok(Some(existing));
-            }
-            insert_idempotency_record(tx, &record)?;
-            Ok(None)
-        })
+    async fn claim_idempotency_key(&self, claim: IdempotencyClaim) -> StorageResult<ClaimOutcome> {
+        // Writes are serialized (one immediate transaction at a time), so reading the record and
+        // deciding in Rust is as atomic as a conditional upsert.
+        self.write(
+            move |tx| match idempotency_record(tx, &claim.scope, &claim.key)? {
+                None => {
+                    insert_idempotency_record(
+                        tx,
+                        &IdempotencyRecord {
+                            scope: claim.scope,
+                            key: claim.key,
+                            fingerprint: claim.fingerprint,
+                            holder: Some(claim.holder),
+                            lease_until: Some(claim.lease_until),
+                            completed_at: None,
+                            resource_id: None,
+                            response: None,
+                            created_at: claim.now,
+                        },
+                    )?;
+                    Ok(ClaimOutcome::Claimed)
+                }
+                Some(existing)
+                    if !existing.is_completed()
+                        && existing.fingerprint == claim.fingerprint
+                        && existing.lease_until.is_some_and(|until| until <= claim.now) =>
+                {
+                    tx.prepare_cached(
+                        "UPDATE idempotency_keys SET holder = ?3, lease_until = ?4
+                         WHERE scope = ?1 AND key = ?2",
+                    )
+                    .map_err(backend)?
+                    .execute(params![
+                        claim.scope,
+                        claim.key,
+                        claim.holder,
+                        timestamp(claim.lease_until)
+                    ])
+                    .map_err(backend)?;
+                    Ok(ClaimOutcome::Claimed)
+                }
+                Some(existing) => Ok(ClaimOutcome::Existing(existing)),
+            },
+        )
         .await
     }
 
@@ -226,46 +338,32 @@ impl IdempotencyStore for SqliteStore {
 
     async fn complete_idempotency_key(
         &self,
-        scope: &str,
-        key: &str,
-        resource_id: Option<String>,
-        response: Option<serde_json::Value>,
+        completion: IdempotencyCompletion,
     ) -> StorageResult<IdempotencyRecord> {
-        let (scope, key) = (scope.to_string(), key.to_string());
+        let now = self.now();
         self.write(move |tx| {
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE idempotency_keys SET resource_id = ?3, response = ?4
-                     WHERE scope = ?1 AND key = ?2",
-                )
-                .map_err(backend)?
-                .execute(params![
-                    scope,
-                    key,
-                    resource_id,
-                    response.as_ref().map(json).transpose()?
-                ])
-                .map_err(backend)?;
-            if changed == 0 {
-                return Err(StorageError::not_found("idempotency key", &key));
-            }
-            idempotency_record(tx, &scope, &key)?
-                .ok_or_else(|| StorageError::not_found("idempotency key", &key))
+            complete_idempotency(tx, &completion, now)?;
+            idempotency_record(tx, &completion.scope, &completion.key)?
+                .ok_or_else(|| StorageError::not_found("idempotency key", &completion.key))
         })
         .await
     }
 
-    async fn release_idempotency_key(&self, scope: &str, key: &str) -> StorageResult<()> {
-        let (scope, key) = (scope.to_string(), key.to_string());
+    async fn release_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+        holder: &str,
+    ) -> StorageResult<()> {
+        let (scope, key, holder) = (scope.to_string(), key.to_string(), holder.to_string());
         self.write(move |tx| {
-            let deleted = tx
-                .prepare_cached("DELETE FROM idempotency_keys WHERE scope = ?1 AND key = ?2")
-                .map_err(backend)?
-                .execute([&scope, &key])
-                .map_err(backend)?;
-            if deleted == 0 {
-                return Err(StorageError::not_found("idempotency key", &key));
-            }
+            tx.prepare_cached(
+                "DELETE FROM idempotency_keys
+                 WHERE scope = ?1 AND key = ?2 AND holder = ?3 AND completed_at IS NULL",
+            )
+            .map_err(backend)?
+            .execute([&scope, &key, &holder])
+            .map_err(backend)?;
             Ok(())
         })
         .await
@@ -275,41 +373,8 @@ impl IdempotencyStore for SqliteStore {
 #[async_trait]
 impl PaymentStore for SqliteStore {
     async fn record_transaction(&self, transaction: PaymentTransaction) -> StorageResult<()> {
-        self.write(move |tx| {
-            let t = &transaction;
-            tx.prepare_cached(
-                "INSERT INTO payment_transactions (id, order_id, kind, attempt, amount, currency,
-                     status, provider, provider_reference, idempotency_key, message, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )
-            .map_err(backend)?
-            .execute(params![
-                t.id.to_string(),
-                t.order_id.to_string(),
-                wire(&t.kind)?,
-                t.attempt,
-                t.amount.to_string(),
-                wire(&t.currency)?,
-                wire(&t.status)?,
-                t.provider,
-                t.provider_reference,
-                t.idempotency_key,
-                t.message,
-                timestamp(t.created_at),
-            ])
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StorageError::conflict(
-                        TransactionId::ENTITY,
-                        format!("transaction `{}` exists", t.id),
-                    )
-                } else {
-                    backend(e)
-                }
-            })?;
-            Ok(())
-        })
-        .await
+        self.write(move |tx| insert_transaction(tx, &transaction))
+            .await
     }
 
     async fn list_transactions(&self, order_id: OrderId) -> StorageResult<Vec<PaymentTransaction>> {

@@ -20,7 +20,10 @@ use crate::codec::{
     get_decimal, get_id, get_json, get_opt_id, get_opt_json, get_timestamp, get_u64, get_wire, int,
     json, stock_micros, timestamp, wire,
 };
-use crate::events::{append_event, idempotency_record, insert_idempotency_record};
+use crate::events::{
+    append_event, complete_idempotency, idempotency_record, insert_idempotency_record,
+    insert_transaction,
+};
 use crate::{backend, SqliteStore};
 
 const CART_COLUMNS: &str = "id, customer_id, currency, lines, coupon_codes, shipping_address, \
@@ -315,6 +318,11 @@ fn place_order(
                     key: key.key.clone(),
                 });
             }
+            if !record.is_completed() {
+                return Err(StorageError::IdempotencyInFlight {
+                    key: key.key.clone(),
+                });
+            }
             let first = record
                 .resource_id
                 .as_deref()
@@ -390,6 +398,9 @@ fn place_order(
                 scope: CHECKOUT_SCOPE.to_string(),
                 key: key.key,
                 fingerprint: key.fingerprint,
+                holder: None,
+                lease_until: None,
+                completed_at: Some(now),
                 resource_id: Some(order.id.to_string()),
                 response: None,
                 created_at: now,
@@ -589,6 +600,8 @@ impl OrderStore for SqliteStore {
                 stock_releases,
                 events,
                 release_promotion_usage,
+                transactions,
+                idempotency,
             } = update;
             let stored: Option<i64> = tx
                 .prepare_cached("SELECT version FROM orders WHERE id = ?1")
@@ -603,6 +616,12 @@ impl OrderStore for SqliteStore {
                     OrderId::ENTITY,
                     format!("order is at version {stored}, not {}", order.version),
                 ));
+            }
+            if let Some(completion) = &idempotency {
+                complete_idempotency(tx, completion, now)?;
+            }
+            for transaction in &transactions {
+                insert_transaction(tx, transaction)?;
             }
             for release in &stock_releases {
                 release_stock(tx, release.variant_id, release.quantity, now)?;

@@ -542,7 +542,7 @@ impl Engine {
                 OrderStatus::Processing => self.orders.start_processing(order_id, actor).await,
                 OrderStatus::Shipped => self.orders.ship(order_id, tracking_number, actor).await,
                 OrderStatus::Delivered => self.orders.deliver(order_id, actor).await,
-                OrderStatus::Cancelled => self.orders.cancel(order_id, actor).await,
+                OrderStatus::Cancelled => self.orders.cancel(order_id, actor, None).await,
                 // No service moves an order back to pending (or to a status added later), so
                 // the move is refused the way the state machine refuses any illegal one.
                 _ => {

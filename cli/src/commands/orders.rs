@@ -138,7 +138,7 @@ pub async fn run(ctx: &Context, command: &OrdersCommand) -> Result<()> {
                 TransitionArg::Processing => orders.start_processing(id, actor).await?,
                 TransitionArg::Shipped => orders.ship(id, tracking.clone(), actor).await?,
                 TransitionArg::Delivered => orders.deliver(id, actor).await?,
-                TransitionArg::Cancelled => orders.cancel(id, actor).await?,
+                TransitionArg::Cancelled => orders.cancel(id, actor, None).await?,
             };
             if ctx.json {
                 output::print_json(&order)

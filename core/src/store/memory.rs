@@ -15,10 +15,11 @@ use async_trait::async_trait;
 use rust_decimal::Decimal;
 
 use super::{
-    CartStore, CatalogStore, EventStore, IdempotencyKey, IdempotencyRecord, IdempotencyStore,
-    InventoryStore, OrderFilter, OrderStore, OrderUpdate, Page, PaymentStore, PricingSettings,
-    ProductFilter, PromotionUsageStore, ReviewStore, SearchStore, SettingsStore, StockLevel,
-    StorageError, StorageResult, UserStore, CHECKOUT_SCOPE,
+    CartStore, CatalogStore, ClaimOutcome, EventStore, IdempotencyClaim, IdempotencyCompletion,
+    IdempotencyKey, IdempotencyRecord, IdempotencyStore, InventoryStore, OrderFilter, OrderStore,
+    OrderUpdate, Page, PaymentStore, PricingSettings, ProductFilter, PromotionUsageStore,
+    ReviewStore, SearchStore, SettingsStore, StockLevel, StorageError, StorageResult, UserStore,
+    CHECKOUT_SCOPE,
 };
 use crate::cart::Cart;
 use crate::catalog::{Category, Product};
@@ -67,6 +68,46 @@ struct State {
 }
 
 impl State {
+    fn insert_transaction(&mut self, transaction: PaymentTransaction) {
+        self.transaction_ids.insert(transaction.id);
+        self.transactions
+            .entry(transaction.order_id)
+            .or_default()
+            .push(transaction);
+    }
+
+    /// Refuses a completion whose holder no longer holds its key in flight.
+    fn check_completion(&self, completion: &IdempotencyCompletion) -> StorageResult<()> {
+        let record = self
+            .idempotency
+            .get(&(completion.scope.clone(), completion.key.clone()))
+            .ok_or_else(|| StorageError::not_found("idempotency key", &completion.key))?;
+        if record.is_completed() || record.holder.as_deref() != Some(completion.holder.as_str()) {
+            return Err(StorageError::IdempotencyInFlight {
+                key: completion.key.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Completes a key [`State::check_completion`] accepted.
+    fn complete(
+        &mut self,
+        completion: IdempotencyCompletion,
+        now: DateTime<Utc>,
+    ) -> IdempotencyRecord {
+        let record = self
+            .idempotency
+            .get_mut(&(completion.scope, completion.key))
+            .expect("checked by check_completion");
+        record.holder = None;
+        record.lease_until = None;
+        record.completed_at = Some(now);
+        record.resource_id = completion.resource_id;
+        record.response = completion.response;
+        record.clone()
+    }
+
     fn append(&mut self, event: NewEvent) -> OutboxEvent {
         let record = OutboxEvent::at(self.events.len() as u64 + 1, event);
         self.event_ids.insert(record.id);
@@ -532,6 +573,11 @@ impl OrderStore for MemoryStore {
                         key: key.key.clone(),
                     });
                 }
+                if !record.is_completed() {
+                    return Err(StorageError::IdempotencyInFlight {
+                        key: key.key.clone(),
+                    });
+                }
                 let first = record
                     .resource_id
                     .as_deref()
@@ -627,6 +673,9 @@ impl OrderStore for MemoryStore {
                     scope: CHECKOUT_SCOPE.to_string(),
                     key: key.key,
                     fingerprint: key.fingerprint,
+                    holder: None,
+                    lease_until: None,
+                    completed_at: Some(now),
                     resource_id: Some(order.id.to_string()),
                     response: None,
                     created_at: now,
@@ -683,6 +732,8 @@ impl OrderStore for MemoryStore {
             stock_releases,
             events,
             release_promotion_usage,
+            transactions,
+            idempotency,
         } = update;
         let mut state = self.state();
         let stored = state
@@ -706,6 +757,24 @@ impl OrderStore for MemoryStore {
         }
         for release in &stock_releases {
             state.variant_location(release.variant_id)?;
+        }
+        if let Some(t) = transactions
+            .iter()
+            .find(|t| state.transaction_ids.contains(&t.id))
+        {
+            return Err(StorageError::conflict(
+                TransactionId::ENTITY,
+                format!("transaction `{}` exists", t.id),
+            ));
+        }
+        if let Some(completion) = &idempotency {
+            state.check_completion(completion)?;
+        }
+        for transaction in transactions {
+            state.insert_transaction(transaction);
+        }
+        if let Some(completion) = idempotency {
+            state.complete(completion, now);
         }
         for release in stock_releases {
             let level = state.add_stock(release.variant_id, release.quantity)?;
@@ -947,17 +1016,13 @@ impl PromotionUsageStore for MemoryStore {
 impl PaymentStore for MemoryStore {
     async fn record_transaction(&self, transaction: PaymentTransaction) -> StorageResult<()> {
         let mut state = self.state();
-        if !state.transaction_ids.insert(transaction.id) {
+        if state.transaction_ids.contains(&transaction.id) {
             return Err(StorageError::conflict(
                 TransactionId::ENTITY,
                 format!("transaction `{}` exists", transaction.id),
             ));
         }
-        state
-            .transactions
-            .entry(transaction.order_id)
-            .or_default()
-            .push(transaction);
+        state.insert_transaction(transaction);
         Ok(())
     }
 
@@ -974,17 +1039,35 @@ impl PaymentStore for MemoryStore {
 #[cfg_attr(target_family = "wasm", async_trait(?Send))]
 #[cfg_attr(not(target_family = "wasm"), async_trait)]
 impl IdempotencyStore for MemoryStore {
-    async fn claim_idempotency_key(
-        &self,
-        record: IdempotencyRecord,
-    ) -> StorageResult<Option<IdempotencyRecord>> {
+    async fn claim_idempotency_key(&self, claim: IdempotencyClaim) -> StorageResult<ClaimOutcome> {
         let mut state = self.state();
-        let key = (record.scope.clone(), record.key.clone());
-        if let Some(existing) = state.idempotency.get(&key) {
-            return Ok(Some(existing.clone()));
+        let id = (claim.scope.clone(), claim.key.clone());
+        if let Some(existing) = state.idempotency.get_mut(&id) {
+            let lapsed = !existing.is_completed()
+                && existing.fingerprint == claim.fingerprint
+                && existing.lease_until.is_some_and(|until| until <= claim.now);
+            if !lapsed {
+                return Ok(ClaimOutcome::Existing(existing.clone()));
+            }
+            existing.holder = Some(claim.holder);
+            existing.lease_until = Some(claim.lease_until);
+            return Ok(ClaimOutcome::Claimed);
         }
-        state.idempotency.insert(key, record);
-        Ok(None)
+        state.idempotency.insert(
+            id,
+            IdempotencyRecord {
+                scope: claim.scope,
+                key: claim.key,
+                fingerprint: claim.fingerprint,
+                holder: Some(claim.holder),
+                lease_until: Some(claim.lease_until),
+                completed_at: None,
+                resource_id: None,
+                response: None,
+                created_at: claim.now,
+            },
+        );
+        Ok(ClaimOutcome::Claimed)
     }
 
     async fn get_idempotency_record(
@@ -1001,30 +1084,30 @@ impl IdempotencyStore for MemoryStore {
 
     async fn complete_idempotency_key(
         &self,
-        scope: &str,
-        key: &str,
-        resource_id: Option<String>,
-        response: Option<serde_json::Value>,
+        completion: IdempotencyCompletion,
     ) -> StorageResult<IdempotencyRecord> {
+        let now = self.clock.now();
         let mut state = self.state();
-        let record = state
-            .idempotency
-            .get_mut(&(scope.to_string(), key.to_string()))
-            .ok_or_else(|| StorageError::not_found("idempotency key", key))?;
-        record.resource_id = resource_id;
-        record.response = response;
-        Ok(record.clone())
+        state.check_completion(&completion)?;
+        Ok(state.complete(completion, now))
     }
 
-    async fn release_idempotency_key(&self, scope: &str, key: &str) -> StorageResult<()> {
-        match self
-            .state()
+    async fn release_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+        holder: &str,
+    ) -> StorageResult<()> {
+        let mut state = self.state();
+        let id = (scope.to_string(), key.to_string());
+        let held = state
             .idempotency
-            .remove(&(scope.to_string(), key.to_string()))
-        {
-            Some(_) => Ok(()),
-            None => Err(StorageError::not_found("idempotency key", key)),
+            .get(&id)
+            .is_some_and(|r| !r.is_completed() && r.holder.as_deref() == Some(holder));
+        if held {
+            state.idempotency.remove(&id);
         }
+        Ok(())
     }
 }
 

@@ -101,6 +101,12 @@ pub enum StorageError {
         /// The key.
         key: String,
     },
+    /// Another request holds the idempotency key (or took it over), so this one must not act.
+    #[error("a request with idempotency key `{key}` is still in flight")]
+    IdempotencyInFlight {
+        /// The key.
+        key: String,
+    },
     /// The backend failed (connection, I/O, corruption). The source is for logs only.
     #[error("storage backend error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -142,6 +148,7 @@ impl StorageError {
                 per_customer: true, ..
             } => ErrorCode::CouponCustomerUsageLimit,
             StorageError::IdempotencyConflict { .. } => ErrorCode::IdempotencyConflict,
+            StorageError::IdempotencyInFlight { .. } => ErrorCode::RequestInFlight,
             StorageError::Backend(_) => ErrorCode::StorageUnavailable,
         }
     }
@@ -194,6 +201,7 @@ impl From<StorageError> for Error {
                 },
             },
             StorageError::IdempotencyConflict { key } => Error::IdempotencyConflict { key },
+            StorageError::IdempotencyInFlight { key } => Error::RequestInFlight { key },
             StorageError::Backend(source) => Error::StorageUnavailable(BackendError(source.into())),
         }
     }
@@ -273,6 +281,27 @@ pub struct OrderUpdate {
     /// per customer; never below zero) in the same step: a cancelled order no longer counts
     /// against usage limits, so a one-per-customer coupon can be used again.
     pub release_promotion_usage: bool,
+    /// Payment attempts recorded in the same step (the provider call whose outcome this write
+    /// stores), so the ledger and the order's payment state never disagree.
+    #[serde(default)]
+    pub transactions: Vec<PaymentTransaction>,
+    /// An idempotency key completed in the same step.
+    #[serde(default)]
+    pub idempotency: Option<IdempotencyCompletion>,
+}
+
+impl OrderUpdate {
+    /// An update that stores `order` with `events` and nothing else.
+    pub fn new(order: Order, events: Vec<NewEvent>) -> OrderUpdate {
+        OrderUpdate {
+            order,
+            stock_releases: Vec::new(),
+            events,
+            release_promotion_usage: false,
+            transactions: Vec::new(),
+            idempotency: None,
+        }
+    }
 }
 
 /// Which orders to list. Orders come newest first.
@@ -301,22 +330,85 @@ pub struct IdempotencyKey {
 /// The idempotency scope under which checkout records its keys.
 pub const CHECKOUT_SCOPE: &str = "checkout";
 
-/// A remembered idempotent request.
+/// A remembered idempotent request: in flight while its holder works on it, completed once the
+/// effect is stored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdempotencyRecord {
-    /// What the key is for ("checkout", "refund", a route name); keys are unique per scope.
+    /// What the key is for ("checkout", "refund", ...); keys are unique per scope.
     pub scope: String,
     /// The client's key.
     pub key: String,
     /// The request digest.
     pub fingerprint: String,
-    /// The resource the request created, once known (the order id for checkout).
+    /// The request working on the key; `None` once completed.
+    pub holder: Option<String>,
+    /// Until when the holder's claim protects it; after that another request with the same
+    /// fingerprint may take the key over (its first holder crashed).
+    pub lease_until: Option<DateTime<Utc>>,
+    /// When the effect was stored; `None` while in flight.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The resource the request created or changed (the order id), once completed.
     pub resource_id: Option<String>,
-    /// The response to replay, once known.
+    /// A response to replay, for requests whose answer is not a stored resource.
     pub response: Option<serde_json::Value>,
     /// When the key was first used.
     pub created_at: DateTime<Utc>,
+}
+
+impl IdempotencyRecord {
+    /// Whether the request that claimed the key has stored its effect.
+    pub fn is_completed(&self) -> bool {
+        self.completed_at.is_some()
+    }
+}
+
+/// A request's claim on an idempotency key, taken before it starts work that cannot be rolled
+/// back (a call to a payment provider).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyClaim {
+    /// The key's scope.
+    pub scope: String,
+    /// The key.
+    pub key: String,
+    /// The request digest.
+    pub fingerprint: String,
+    /// A token naming this request (random per request).
+    pub holder: String,
+    /// The time of the claim.
+    pub now: DateTime<Utc>,
+    /// When the claim lapses if its holder never completes nor releases it.
+    pub lease_until: DateTime<Utc>,
+}
+
+/// What [`IdempotencyStore::claim_idempotency_key`] found.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ClaimOutcome {
+    /// The key is now the caller's: do the work, then complete the key with its effect.
+    Claimed,
+    /// The key was used before (completed, in flight, or with another fingerprint), unchanged.
+    Existing(IdempotencyRecord),
+}
+
+/// Completes a claimed key inside the write that stores the request's effect, so the effect and
+/// "this key is done" are one atomic step: a crash leaves either both or neither.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyCompletion {
+    /// The key's scope.
+    pub scope: String,
+    /// The key.
+    pub key: String,
+    /// The holder that claimed it; a write whose holder no longer holds the key (the claim
+    /// lapsed and another request took it over, or it is completed) is refused with
+    /// [`StorageError::IdempotencyInFlight`] and stores nothing.
+    pub holder: String,
+    /// The resource the request created or changed.
+    pub resource_id: Option<String>,
+    /// A response to replay.
+    pub response: Option<serde_json::Value>,
 }
 
 /// Pricing settings that are not lists: tax configuration and the rounding mode.
@@ -528,31 +620,41 @@ pub trait PaymentStore: MaybeSendSync {
 
 /// Idempotency keys for requests other than checkout (which records its own inside
 /// [`OrderStore::place_order`], under [`CHECKOUT_SCOPE`]).
+///
+/// The life of a key: [`claim_idempotency_key`](Self::claim_idempotency_key) marks it in flight
+/// for one holder; the request does its work and completes the key inside the write that stores
+/// the effect ([`OrderUpdate::idempotency`], or
+/// [`complete_idempotency_key`](Self::complete_idempotency_key)); a request that fails before
+/// any effect [releases](Self::release_idempotency_key) it so the client may retry.
 #[cfg_attr(target_family = "wasm", async_trait(?Send))]
 #[cfg_attr(not(target_family = "wasm"), async_trait)]
 pub trait IdempotencyStore: MaybeSendSync {
-    /// Records the key if it is new and returns `None`; otherwise returns the existing record
-    /// unchanged (the caller compares fingerprints and replays or refuses).
-    async fn claim_idempotency_key(
-        &self,
-        record: IdempotencyRecord,
-    ) -> StorageResult<Option<IdempotencyRecord>>;
+    /// In one conditional write: records the key as in flight for `claim.holder` when it is new,
+    /// or takes it over when it is in flight with the same fingerprint and its lease has run out
+    /// (`lease_until <= claim.now`) — [`ClaimOutcome::Claimed`]. Otherwise the existing record,
+    /// unchanged (the caller replays, refuses, or reports it in flight). Of many racing claims
+    /// exactly one is `Claimed`.
+    async fn claim_idempotency_key(&self, claim: IdempotencyClaim) -> StorageResult<ClaimOutcome>;
     /// The record of a key.
     async fn get_idempotency_record(
         &self,
         scope: &str,
         key: &str,
     ) -> StorageResult<Option<IdempotencyRecord>>;
-    /// Stores the outcome of a claimed key.
+    /// Completes a key its holder still holds, for requests whose effect is not an order write;
+    /// `idempotency_in_flight` when the holder does not hold it, `not_found` when it is absent.
     async fn complete_idempotency_key(
+        &self,
+        completion: IdempotencyCompletion,
+    ) -> StorageResult<IdempotencyRecord>;
+    /// Forgets a key `holder` still holds in flight (its request failed before any effect, so
+    /// the client may retry). A key completed or held by another holder is left alone.
+    async fn release_idempotency_key(
         &self,
         scope: &str,
         key: &str,
-        resource_id: Option<String>,
-        response: Option<serde_json::Value>,
-    ) -> StorageResult<IdempotencyRecord>;
-    /// Forgets a key (after a failed request, so the client may retry it).
-    async fn release_idempotency_key(&self, scope: &str, key: &str) -> StorageResult<()>;
+        holder: &str,
+    ) -> StorageResult<()>;
 }
 
 /// The event outbox and its delivery cursors.

@@ -604,7 +604,7 @@ pub async fn load_demo_history(
         let step = |hours: i64| replay.set(at + Duration::hours(hours));
         if rng.next_f64() < 0.04 && age > Duration::hours(6) {
             step(2);
-            orders.cancel(order.id, Actor::System).await?;
+            orders.cancel(order.id, Actor::System, None).await?;
             continue;
         }
         if age > Duration::hours(12) {

@@ -17,7 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use std::future::Future;
+
+use crate::error::{ApiResult, AppError};
 use crate::extract::{
     Admin, ApiJson, ApiPath, ApiQuery, CartIdHeader, IdempotencyKeyHeader, MaybeUser, SignedIn,
 };
@@ -224,21 +226,44 @@ async fn deliver_order(
     ))
 }
 
+/// Runs an operation that moves money to its end even when the client hangs up. Dropped midway,
+/// it would leave its idempotency claim and the order's payment lock held until their leases
+/// run out, and the client's retry would be told `request_in_flight` for that long.
+async fn run_to_completion<T, Fut>(operation: Fut) -> ApiResult<T>
+where
+    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::spawn(operation).await {
+        Ok(outcome) => Ok(outcome?),
+        Err(joined) => Err(AppError::internal(&joined)),
+    }
+}
+
 /// Cancel an order: voids or refunds the payment, releases stock. Admins cancel pending or
 /// processing orders; a customer cancels their own order while it is pending (403 after that);
-/// another customer's order is 404.
+/// another customer's order is 404. With `Idempotency-Key`, a repeat answers with the cancelled
+/// order; one while the first still runs is 409 `request_in_flight`.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", operation_id = "cancelOrder",
-    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, description = ORDER_DOC, body = Object)))]
 async fn cancel_order(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     ApiPath(id): ApiPath<OrderId>,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
 ) -> ApiResult<Json<Order>> {
-    Ok(Json(state.orders().cancel_for(&user, id).await?))
+    let order =
+        run_to_completion(
+            async move { state.orders().cancel_for(&user, id, key.as_deref()).await },
+        )
+        .await?;
+    Ok(Json(order))
 }
 
-/// Refund captured money, all or part (admins). `Idempotency-Key` makes a retry safe.
+/// Refund captured money, all or part (admins). With `Idempotency-Key` a repeat (same amount)
+/// refunds nothing more and answers with the order; the key with another amount is 409
+/// `idempotency_conflict`; a repeat while the first still runs is 409 `request_in_flight`.
 #[utoipa::path(post, path = "/v1/orders/{id}/refund", tag = "orders", operation_id = "refundOrder",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = RefundBody,
@@ -250,36 +275,44 @@ async fn refund_order(
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(body): ApiJson<RefundBody>,
 ) -> ApiResult<Json<Order>> {
-    let order = state.store().get_order(id).await?;
-    let amount = body.amount.unwrap_or_else(|| order.payment.refundable());
-    // Without a client key every request is a new refund, as the client asked for.
-    let key = key.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    Ok(Json(
+    let actor = actor_of(Some(&admin));
+    let order = run_to_completion(async move {
         state
             .payments()
-            .refund(id, amount, actor_of(Some(&admin)), &key)
-            .await?,
-    ))
+            .refund(id, body.amount, actor, key.as_deref())
+            .await
+    })
+    .await?;
+    Ok(Json(order))
 }
 
-/// Pay an order through the configured gateway (authorize and capture).
+/// Pay an order through the configured gateway (authorize and capture). With
+/// `Idempotency-Key`, a repeat (same order and card) answers with the paid order; another card
+/// under the key is 409 `idempotency_conflict`. Concurrent payments of one order reach the
+/// provider once; the others are 409 `request_in_flight`, and a paid order is 409
+/// `already_captured`.
 #[utoipa::path(post, path = "/v1/orders/{id}/payments", tag = "orders", operation_id = "payOrder",
-    security((), ("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = PayBody,
+    security((), ("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = PayBody,
     responses((status = 200, description = ORDER_DOC, body = Object)))]
 async fn pay_order(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     ApiPath(id): ApiPath<OrderId>,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(body): ApiJson<PayBody>,
 ) -> ApiResult<Json<Order>> {
     visible_order(&state, viewer.as_ref(), id).await?;
     let method = PaymentMethod::new(body.token);
-    Ok(Json(
+    let actor = actor_of(viewer.as_ref());
+    let order = run_to_completion(async move {
         state
             .payments()
-            .charge(id, &method, actor_of(viewer.as_ref()))
-            .await?,
-    ))
+            .charge(id, &method, actor, key.as_deref())
+            .await
+    })
+    .await?;
+    Ok(Json(order))
 }
 
 /// An order's payment attempts, oldest first.

@@ -114,12 +114,14 @@ class CouponError(MerxError):
 
 class ConflictError(MerxError):
     """The request collides with the current state: a concurrent change, a reused idempotency
-    key, an illegal state transition, an email already registered, a payment already captured."""
+    key (or one whose first request is still running), an illegal state transition, an email
+    already registered, a payment already captured."""
 
     codes = frozenset(
         {
             "conflict",
             "idempotency_conflict",
+            "request_in_flight",
             "invalid_transition",
             "email_taken",
             "already_captured",
