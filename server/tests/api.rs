@@ -827,7 +827,7 @@ async fn checkout_is_idempotent_and_orders_move_through_their_states() {
             json!({"token": "4242424242424242"}),
         )
         .await;
-    assert_error(&twice, 409, "invalid_transition");
+    assert_error(&twice, 409, "already_captured");
     let attempts = h
         .get(&format!("/v1/orders/{order_id}/payments"), Some(&token))
         .await;
