@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "leases",
         sql: include_str!("../migrations/0003_leases.sql"),
     },
+    Migration {
+        version: 4,
+        name: "session_generation",
+        sql: include_str!("../migrations/0004_session_generation.sql"),
+    },
 ];
 
 /// Advisory-lock class for migrations (the second key is a hash of the schema name).

@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "leases",
         sql: include_str!("../migrations/0002_leases.sql"),
     },
+    Migration {
+        version: 3,
+        name: "session_generation",
+        sql: include_str!("../migrations/0003_session_generation.sql"),
+    },
 ];
 
 /// The schema version this build writes.
