@@ -101,6 +101,7 @@ macro_rules! conformance_tests {
             cancelling_an_order_gives_back_promotion_uses,
             orders_list_filter_and_purchase_check,
             users_round_trip,
+            users_keep_their_session_generation,
             password_resets_are_single_use,
             reviews_round_trip,
             payment_transactions_round_trip,
@@ -233,6 +234,7 @@ fn user(email: &str, created_minute: i64) -> User {
         created_at: at(created_minute),
         updated_at: at(created_minute),
         deleted_at: None,
+        session_generation: 0,
     }
 }
 
@@ -1582,6 +1584,65 @@ pub async fn users_round_trip(store: Arc<dyn Store>, _spawn: Spawn<'_>) {
         .filter(|e| e.payload.kind() == "UserRegistered")
         .count();
     assert_eq!(registered, 3);
+}
+
+/// Users: the session generation is stored as given on create and update and comes back from
+/// every read. Access tokens are checked against it, so a store that dropped it (read it as 0)
+/// would bring back every session a password reset or role change had ended.
+pub async fn users_keep_their_session_generation(store: Arc<dyn Store>, _spawn: Spawn<'_>) {
+    let fresh = user("fresh@example.com", 0);
+    store.create_user(fresh.clone()).await.unwrap();
+    assert_eq!(
+        store.get_user(fresh.id).await.unwrap().session_generation,
+        0
+    );
+
+    // Past 32 bits, so a narrow column shows.
+    let big = u64::from(u32::MAX) + 7;
+    let ada = User {
+        session_generation: big,
+        ..user("ada@example.com", 1)
+    };
+    assert_eq!(store.create_user(ada.clone()).await.unwrap(), ada);
+    assert_eq!(store.get_user(ada.id).await.unwrap(), ada);
+
+    let bumped = User {
+        session_generation: big + 1,
+        password_hash: "$argon2id$v=19$m=8,t=1,p=1$b3RoZXJzYWx0$aGFzaDI".into(),
+        updated_at: at(2),
+        ..ada.clone()
+    };
+    assert_eq!(store.update_user(bumped.clone()).await.unwrap(), bumped);
+    assert_eq!(store.get_user(ada.id).await.unwrap(), bumped);
+    assert_eq!(
+        store
+            .find_user_by_email("ada@example.com")
+            .await
+            .unwrap()
+            .session_generation,
+        big + 1
+    );
+    let listed = store
+        .list_users(Page {
+            offset: 0,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let generations: Vec<(UserId, u64)> = listed
+        .iter()
+        .map(|u| (u.id, u.session_generation))
+        .collect();
+    assert_eq!(generations, vec![(fresh.id, 0), (ada.id, big + 1)]);
+
+    let mut renamed = store.get_user(fresh.id).await.unwrap();
+    renamed.name = "Renamed".into();
+    store.update_user(renamed).await.unwrap();
+    assert_eq!(
+        store.get_user(fresh.id).await.unwrap().session_generation,
+        0,
+        "the store keeps what it is given; bumping is the user service's job"
+    );
 }
 
 /// A reset token is taken at most once, even by racing callers; resets are revocable per user.

@@ -102,6 +102,7 @@ error_codes! {
     Unauthenticated = ("unauthenticated", 401, "A valid access token is required."),
     TokenExpired = ("token_expired", 401, "The token has expired."),
     InvalidToken = ("invalid_token", 401, "The token is malformed, forged or already used."),
+    SessionRevoked = ("session_revoked", 401, "The session was ended by a password change, a password reset or a change of roles or status; sign in again."),
     Forbidden = ("forbidden", 403, "The caller's role does not allow this action."),
     AccountInactive = ("account_inactive", 403, "The account is disabled or deleted."),
     RateLimited = ("rate_limited", 429, "Too many requests; retry after the indicated delay."),
@@ -379,6 +380,9 @@ pub enum Error {
     /// The token is unknown, malformed or already used.
     #[error("the token is invalid or already used")]
     InvalidToken,
+    /// The access token was issued before a change that ended the account's sessions.
+    #[error("the session was ended by a password change, a password reset or a change of roles or status; sign in again")]
+    SessionRevoked,
     /// The actor's roles do not allow the action.
     #[error("not allowed to {action}")]
     Forbidden {
@@ -425,6 +429,7 @@ impl Error {
             Error::InvalidCredentials => ErrorCode::InvalidCredentials,
             Error::TokenExpired => ErrorCode::TokenExpired,
             Error::InvalidToken => ErrorCode::InvalidToken,
+            Error::SessionRevoked => ErrorCode::SessionRevoked,
             Error::Forbidden { .. } => ErrorCode::Forbidden,
             Error::AccountInactive => ErrorCode::AccountInactive,
             Error::StorageUnavailable(_) => ErrorCode::StorageUnavailable,
@@ -476,6 +481,7 @@ impl Error {
             | Error::InvalidCredentials
             | Error::TokenExpired
             | Error::InvalidToken
+            | Error::SessionRevoked
             | Error::Forbidden { .. }
             | Error::AccountInactive
             | Error::StorageUnavailable(_) => None,

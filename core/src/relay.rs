@@ -371,6 +371,7 @@ mod tests {
                     created_at: at,
                     updated_at: at,
                     deleted_at: None,
+                    session_generation: 0,
                 })
                 .await
                 .unwrap();

@@ -70,6 +70,15 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// Soft-delete time; a deleted user keeps their orders and reviews but cannot sign in.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Counts the changes that end the account's sessions (password, roles, status, deletion).
+    /// Every access token carries the generation it was issued at and is refused once it differs,
+    /// so a reset password or a removed role cannot be outlived by a token in someone's hands.
+    ///
+    /// Serialized, unlike `password_hash`: it is no secret, and anything that round-trips a
+    /// `User` through JSON must not drop it, because falling back to 0 would revive every token
+    /// issued before the first such change.
+    #[serde(default)]
+    pub session_generation: u64,
 }
 
 impl fmt::Debug for User {
@@ -80,6 +89,7 @@ impl fmt::Debug for User {
             .field("roles", &self.roles)
             .field("status", &self.status)
             .field("deleted_at", &self.deleted_at)
+            .field("session_generation", &self.session_generation)
             .finish_non_exhaustive()
     }
 }
@@ -93,6 +103,15 @@ impl User {
     /// Whether the account may act (active and not deleted).
     pub fn is_active(&self) -> bool {
         self.status == UserStatus::Active && self.deleted_at.is_none()
+    }
+
+    /// Whether a change from `before` to `self` touches what a session was granted on: the
+    /// password (a new hash always differs, by its salt), the roles, the status or deletion.
+    fn ends_sessions_since(&self, before: &User) -> bool {
+        self.password_hash != before.password_hash
+            || self.roles != before.roles
+            || self.status != before.status
+            || self.deleted_at != before.deleted_at
     }
 
     /// `forbidden` unless the user is active and holds one of `roles`.
@@ -403,6 +422,7 @@ impl UserService {
             created_at: now,
             updated_at: now,
             deleted_at: None,
+            session_generation: 0,
         };
         match self.store.create_user(user).await {
             Err(StorageError::Conflict { .. }) => Err(Error::EmailTaken),
@@ -435,14 +455,21 @@ impl UserService {
         Ok(user)
     }
 
+    /// Every account change goes through here, so the session generation cannot be forgotten by
+    /// a new operation: it is bumped in the same write as the change that calls for it, and left
+    /// alone for one that does not (a new name keeps the user signed in).
     async fn change<F: FnOnce(&mut User)>(&self, user_id: UserId, change: F) -> Result<User> {
-        let mut user = self.store.get_user(user_id).await?;
+        let before = self.store.get_user(user_id).await?;
+        let mut user = before.clone();
         change(&mut user);
+        if user.ends_sessions_since(&before) {
+            user.session_generation = before.session_generation.saturating_add(1);
+        }
         user.updated_at = self.clock.now();
         Ok(self.store.update_user(user).await?)
     }
 
-    /// Replaces a user's roles. Admins only.
+    /// Replaces a user's roles. Admins only. A real change ends the user's sessions.
     pub async fn set_roles(&self, admin: &User, user_id: UserId, roles: &[Role]) -> Result<User> {
         admin.require_any_role(&[Role::Admin], "change roles")?;
         let mut roles = roles.to_vec();
@@ -451,7 +478,8 @@ impl UserService {
         self.change(user_id, |u| u.roles = roles).await
     }
 
-    /// Activates or deactivates an account. Admins only.
+    /// Activates or deactivates an account. Admins only. A real change ends the user's sessions,
+    /// so re-activating an account does not bring back the tokens it had.
     pub async fn set_status(
         &self,
         admin: &User,
@@ -476,7 +504,8 @@ impl UserService {
         .await
     }
 
-    /// Changes a password after checking the current one.
+    /// Changes a password after checking the current one. Every access token of the user stops
+    /// working, the caller's own included: they sign in again with the new password.
     pub async fn change_password(
         &self,
         user_id: UserId,
@@ -546,7 +575,8 @@ impl UserService {
     }
 
     /// Sets a new password with a reset token. The token is consumed even when it turns out
-    /// expired; after a successful reset every other outstanding token of the user is revoked.
+    /// expired; after a successful reset every other outstanding reset token of the user is
+    /// revoked, and so is every access token (the session generation moves on).
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<User> {
         let reset = match self
             .store

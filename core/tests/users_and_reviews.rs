@@ -6,7 +6,9 @@ use chrono::Duration;
 use merx_core::order::Actor;
 use merx_core::review::{ReviewInput, ReviewService, ReviewStatus};
 use merx_core::store::memory::MemoryStore;
-use merx_core::user::{PasswordHashing, Registration, Role, User, UserService, UserStatus};
+use merx_core::user::{
+    PasswordHashing, ProfileUpdate, Registration, Role, User, UserService, UserStatus,
+};
 use merx_core::{Error, ErrorCode};
 use rust_decimal_macros::dec;
 use support::World;
@@ -203,6 +205,117 @@ async fn soft_delete_keeps_the_record_but_blocks_sign_in() {
             .await
             .unwrap_err(),
         Error::EmailTaken
+    );
+}
+
+#[tokio::test]
+async fn the_session_generation_moves_with_password_roles_and_status_and_nothing_else() {
+    let world = World::new();
+    let service = users(&world);
+    let admin = service
+        .register_admin(registration("admin@example.com"))
+        .await
+        .unwrap();
+    let ada = service
+        .register(registration("ada@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(ada.session_generation, 0);
+    let generation = || async {
+        world
+            .store
+            .get_user(ada.id)
+            .await
+            .unwrap()
+            .session_generation
+    };
+
+    let renamed = service
+        .update_profile(
+            &ada,
+            ada.id,
+            ProfileUpdate {
+                name: Some("Ada Lovelace".into()),
+                ..ProfileUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        renamed.session_generation, 0,
+        "a new name is not a new session"
+    );
+    service
+        .set_roles(&admin, ada.id, &[Role::Customer])
+        .await
+        .unwrap();
+    assert_eq!(generation().await, 0, "the same roles are no change");
+
+    service
+        .change_password(ada.id, "correct horse 42", "battery staple 7")
+        .await
+        .unwrap();
+    assert_eq!(generation().await, 1, "password change");
+    assert_eq!(
+        service
+            .change_password(ada.id, "wrong password 1", "battery staple 8")
+            .await
+            .unwrap_err(),
+        Error::InvalidCredentials
+    );
+    assert_eq!(generation().await, 1, "a refused change is no change");
+
+    let issued = service
+        .request_password_reset("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(generation().await, 1, "asking for a reset proves nothing");
+    let reset = service
+        .reset_password(&issued.token, "new password 99")
+        .await
+        .unwrap();
+    assert_eq!(reset.session_generation, 2, "password reset");
+
+    service
+        .set_roles(&admin, ada.id, &[Role::Customer, Role::Moderator])
+        .await
+        .unwrap();
+    assert_eq!(generation().await, 3, "role change");
+    let ada_now = world.store.get_user(ada.id).await.unwrap();
+    service
+        .update_profile(
+            &admin,
+            ada.id,
+            ProfileUpdate {
+                roles: Some(vec![Role::Customer]),
+                ..ProfileUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(generation().await, 4, "role change through the profile");
+    service
+        .set_status(&admin, ada.id, UserStatus::Inactive)
+        .await
+        .unwrap();
+    assert_eq!(generation().await, 5, "disabled");
+    service
+        .set_status(&admin, ada.id, UserStatus::Active)
+        .await
+        .unwrap();
+    assert_eq!(generation().await, 6, "enabled again");
+    let deleted = service.close_account(&ada_now, ada.id).await.unwrap();
+    assert_eq!(deleted.session_generation, 7, "deleted");
+    assert_eq!(
+        world
+            .store
+            .get_user(admin.id)
+            .await
+            .unwrap()
+            .session_generation,
+        admin.session_generation,
+        "the admin's own sessions are untouched"
     );
 }
 

@@ -165,15 +165,18 @@ async fn load_caller(parts: &Parts, state: &AppState) -> Result<Option<User>, Ap
     let Some(token) = bearer_token(parts)? else {
         return Ok(None);
     };
-    let user_id = state.tokens().verify(token)?;
-    let user = match state.store().get_user(user_id).await {
+    let session = state.tokens().verify(token)?;
+    let user = match state.store().get_user(session.user_id).await {
         Ok(user) => user,
         Err(StorageError::NotFound { .. }) => return Err(Error::InvalidToken.into()),
         Err(e) => return Err(e.into()),
     };
+    // Disabling and deleting also end sessions, but `account_inactive` says more to a client
+    // than `session_revoked` would (signing in again will not help), so it is checked first.
     if !user.is_active() {
         return Err(Error::AccountInactive.into());
     }
+    session.check(&user)?;
     Ok(Some(user))
 }
 

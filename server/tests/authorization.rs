@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{harness, Harness};
+use common::{assert_error, harness, Harness, PASSWORD};
 use serde_json::{json, Value};
 
 #[derive(Clone, Copy)]
@@ -63,10 +63,10 @@ async fn expect(
 #[tokio::test]
 async fn every_route_checks_who_is_calling() {
     let h = harness().await;
-    let (a_id, a) = h.customer("a@shop.test").await;
+    let (a_id, mut a) = h.customer("a@shop.test").await;
     let (_b_id, b) = h.customer("b@shop.test").await;
     let admin = h.admin().await;
-    let tokens = Tokens {
+    let mut tokens = Tokens {
         a: a.clone(),
         b: b.clone(),
         admin: admin.clone(),
@@ -125,6 +125,14 @@ async fn every_route_checks_who_is_calling() {
         )
         .await;
     assert_eq!(demoted.body["roles"], json!(["customer"]));
+    // A role change ends the account's sessions: A signs in again.
+    assert_error(
+        &h.get("/v1/users/me", Some(&a)).await,
+        401,
+        "session_revoked",
+    );
+    a = h.login("a@shop.test", PASSWORD).await;
+    tokens.a = a.clone();
     expect(
         &h,
         &tokens,
@@ -144,6 +152,9 @@ async fn every_route_checks_who_is_calling() {
         .status,
         200
     );
+    // So does a change of status, and re-enabling does not bring the old token back.
+    a = h.login("a@shop.test", PASSWORD).await;
+    tokens.a = a.clone();
     expect(&h, &tokens, "GET", "/v1/users", None, [401, 403, 403, 200]).await;
     expect(
         &h,

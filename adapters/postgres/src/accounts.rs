@@ -16,8 +16,8 @@ use crate::rows::{
 use crate::settings::delete_by_id;
 use crate::PgStore;
 
-const USER_COLUMNS: &str =
-    "id, email, name, password_hash, roles, status, created_at, updated_at, deleted_at";
+const USER_COLUMNS: &str = "id, email, name, password_hash, roles, status, created_at, updated_at,
+    deleted_at, session_generation";
 const REVIEW_COLUMNS: &str = "id, product_id, user_id, rating, title, body, verified_purchase,
     status, moderated_by, created_at, updated_at";
 
@@ -36,7 +36,14 @@ fn user(row: PgRow) -> StorageResult<User> {
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
         deleted_at: row.get("deleted_at"),
+        session_generation: u64::try_from(row.get::<i64, _>("session_generation"))
+            .map_err(StorageError::backend)?,
     })
+}
+
+/// The session generation as a `bigint`.
+fn generation(user: &User) -> StorageResult<i64> {
+    i64::try_from(user.session_generation).map_err(StorageError::backend)
 }
 
 fn roles(user: &User) -> StorageResult<Vec<String>> {
@@ -77,8 +84,8 @@ impl UserStore for PgStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, roles, status, created_at,
-                 updated_at, deleted_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 updated_at, deleted_at, session_generation)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(user.id.0)
         .bind(&user.email)
@@ -89,6 +96,7 @@ impl UserStore for PgStore {
         .bind(user.created_at)
         .bind(user.updated_at)
         .bind(user.deleted_at)
+        .bind(generation(&user)?)
         .execute(&mut *tx)
         .await
         .map_err(|e| user_conflict(e, &user))?;
@@ -132,7 +140,7 @@ impl UserStore for PgStore {
     async fn update_user(&self, user: User) -> StorageResult<User> {
         let updated = sqlx::query(
             "UPDATE users SET email = $2, name = $3, password_hash = $4, roles = $5, status = $6,
-                 created_at = $7, updated_at = $8, deleted_at = $9
+                 created_at = $7, updated_at = $8, deleted_at = $9, session_generation = $10
              WHERE id = $1",
         )
         .bind(user.id.0)
@@ -144,6 +152,7 @@ impl UserStore for PgStore {
         .bind(user.created_at)
         .bind(user.updated_at)
         .bind(user.deleted_at)
+        .bind(generation(&user)?)
         .execute(&self.pool)
         .await
         .map_err(|e| user_conflict(e, &user))?

@@ -44,8 +44,13 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 4,
+        name: "session_generation",
+        sql: include_str!("../migrations/0004_session_generation.sql"),
+    },
+    Migration {
+        version: 5,
         name: "idempotency_claims",
-        sql: include_str!("../migrations/0004_idempotency_claims.sql"),
+        sql: include_str!("../migrations/0005_idempotency_claims.sql"),
     },
 ];
 

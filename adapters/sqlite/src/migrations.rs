@@ -38,8 +38,13 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 3,
+        name: "session_generation",
+        sql: include_str!("../migrations/0003_session_generation.sql"),
+    },
+    Migration {
+        version: 4,
         name: "idempotency_claims",
-        sql: include_str!("../migrations/0003_idempotency_claims.sql"),
+        sql: include_str!("../migrations/0004_idempotency_claims.sql"),
     },
 ];
 

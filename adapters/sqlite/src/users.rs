@@ -10,13 +10,13 @@ use merx_core::store::{Page, ReviewStore, StorageError, StorageResult, UserStore
 use merx_core::user::{PasswordReset, Role, User};
 
 use crate::codec::{
-    get_id, get_opt_id, get_opt_timestamp, get_timestamp, get_wire, timestamp, wire,
+    get_id, get_opt_id, get_opt_timestamp, get_timestamp, get_u64, get_wire, int, timestamp, wire,
 };
 use crate::events::append_event;
 use crate::{backend, is_unique_violation, SqliteStore};
 
 const USER_COLUMNS: &str =
-    "id, email, name, password_hash, status, created_at, updated_at, deleted_at";
+    "id, email, name, password_hash, status, created_at, updated_at, deleted_at, session_generation";
 
 fn load_user_where(tx: &Connection, condition: &str, key: &str) -> StorageResult<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}");
@@ -34,6 +34,7 @@ fn load_user_where(tx: &Connection, condition: &str, key: &str) -> StorageResult
                 created_at: get_timestamp(r, 5)?,
                 updated_at: get_timestamp(r, 6)?,
                 deleted_at: get_opt_timestamp(r, 7)?,
+                session_generation: get_u64(r, 8)?,
             })
         })
         .optional()
@@ -100,8 +101,8 @@ impl UserStore for SqliteStore {
             }
             tx.prepare_cached(
                 "INSERT INTO users (id, email, email_lower, name, password_hash, status,
-                                    created_at, updated_at, deleted_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                    created_at, updated_at, deleted_at, session_generation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(backend)?
             .execute(params![
@@ -114,6 +115,7 @@ impl UserStore for SqliteStore {
                 timestamp(user.created_at),
                 timestamp(user.updated_at),
                 user.deleted_at.map(timestamp),
+                int(user.session_generation),
             ])
             .map_err(email_taken)?;
             write_roles(tx, &user)?;
@@ -154,7 +156,8 @@ impl UserStore for SqliteStore {
             let changed = tx
                 .prepare_cached(
                     "UPDATE users SET email = ?2, email_lower = ?3, name = ?4, password_hash = ?5,
-                         status = ?6, created_at = ?7, updated_at = ?8, deleted_at = ?9
+                         status = ?6, created_at = ?7, updated_at = ?8, deleted_at = ?9,
+                         session_generation = ?10
                      WHERE id = ?1",
                 )
                 .map_err(backend)?
@@ -168,6 +171,7 @@ impl UserStore for SqliteStore {
                     timestamp(user.created_at),
                     timestamp(user.updated_at),
                     user.deleted_at.map(timestamp),
+                    int(user.session_generation),
                 ])
                 .map_err(email_taken)?;
             if changed == 0 {

@@ -21,6 +21,7 @@ fn user(email: &str) -> User {
         created_at: at,
         updated_at: at,
         deleted_at: None,
+        session_generation: 0,
     }
 }
 

@@ -46,6 +46,7 @@ def test_only_internal_falls_back_to_the_base_class():
         ("coupon_expired", merx.CouponError),
         ("payment_declined", merx.PaymentError),
         ("invalid_credentials", merx.AuthError),
+        ("session_revoked", merx.AuthError),
         ("storage_unavailable", merx.StorageError),
         ("cart_empty", merx.UnavailableError),
     ],

@@ -63,6 +63,7 @@ impl Context {
             created_at: now,
             updated_at: now,
             deleted_at: None,
+            session_generation: 0,
         }
     }
 }

@@ -427,6 +427,7 @@ async fn add_customers(
             created_at: joined,
             updated_at: joined,
             deleted_at: None,
+            session_generation: 0,
         };
         let user = store.create_user(user).await?;
         ids.push((user.id, user.email));

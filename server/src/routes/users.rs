@@ -165,7 +165,7 @@ async fn login(
     if let Some(cart_id) = guest_cart {
         state.carts().merge_guest_cart(user.id, cart_id).await?;
     }
-    let (access_token, expires_at) = state.tokens().issue(user.id, state.clock().now())?;
+    let (access_token, expires_at) = state.tokens().issue(&user, state.clock().now())?;
     Ok(Json(LoginResponse {
         access_token,
         token_type: "Bearer",

@@ -136,8 +136,8 @@ class PaymentError(MerxError):
 
 
 class AuthError(MerxError, PermissionError):
-    """Authentication or authorisation failed (credentials, tokens, roles, inactive account,
-    rate limits)."""
+    """Authentication or authorisation failed (credentials, tokens, sessions ended by a password
+    or role change, roles, inactive account, rate limits)."""
 
     codes = frozenset(
         {
@@ -145,6 +145,7 @@ class AuthError(MerxError, PermissionError):
             "unauthenticated",
             "token_expired",
             "invalid_token",
+            "session_revoked",
             "forbidden",
             "account_inactive",
             "rate_limited",
