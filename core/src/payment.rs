@@ -983,6 +983,28 @@ impl TestGateway {
     }
 }
 
+/// Gives other tasks a turn, as waiting for a real provider's answer would, so that tests racing
+/// requests through [`TestGateway`] interleave at the provider call as they would in production
+/// (without it, a single-threaded in-memory run would serialize every race and prove nothing).
+async fn network_round_trip() {
+    struct YieldOnce(bool);
+    impl std::future::Future for YieldOnce {
+        type Output = ();
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            if self.0 {
+                return std::task::Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+    YieldOnce(false).await
+}
+
 fn rejected(message: &str) -> GatewayError {
     GatewayError::Rejected {
         message: message.into(),
@@ -1003,6 +1025,7 @@ impl PaymentGateway for TestGateway {
         idempotency_key: &str,
     ) -> std::result::Result<GatewayReceipt, GatewayError> {
         let card = method.token.replace([' ', '-'], "");
+        network_round_trip().await;
         self.handle(&card.clone(), idempotency_key, move |s| {
             if card == test_cards::DECLINED {
                 return Err(GatewayError::Declined {
@@ -1035,6 +1058,7 @@ impl PaymentGateway for TestGateway {
         idempotency_key: &str,
     ) -> std::result::Result<GatewayReceipt, GatewayError> {
         let card = self.card_of(authorization);
+        network_round_trip().await;
         self.handle(&card, idempotency_key, |s| {
             let auth = s
                 .authorizations
@@ -1063,6 +1087,7 @@ impl PaymentGateway for TestGateway {
         idempotency_key: &str,
     ) -> std::result::Result<GatewayReceipt, GatewayError> {
         let card = self.card_of(authorization);
+        network_round_trip().await;
         self.handle(&card, idempotency_key, |s| {
             let auth = s
                 .authorizations
@@ -1085,6 +1110,7 @@ impl PaymentGateway for TestGateway {
         idempotency_key: &str,
     ) -> std::result::Result<GatewayReceipt, GatewayError> {
         let card = self.card_of(authorization);
+        network_round_trip().await;
         self.handle(&card, idempotency_key, |s| {
             let auth = s
                 .authorizations

@@ -40,6 +40,7 @@ def test_only_internal_falls_back_to_the_base_class():
         ("not_found", merx.NotFoundError),
         ("conflict", merx.ConflictError),
         ("idempotency_conflict", merx.ConflictError),
+        ("request_in_flight", merx.ConflictError),
         ("invalid_transition", merx.ConflictError),
         ("email_taken", merx.ConflictError),
         ("out_of_stock", merx.OutOfStockError),
