@@ -18,7 +18,7 @@ use crate::cart::Address;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{EventPayload, NewEvent};
-use crate::idempotency::{fingerprint, run_locked, CANCEL_SCOPE};
+use crate::idempotency::{fingerprint, CANCEL_SCOPE};
 use crate::ids::{CartId, OrderId, OrderLineId, ProductId, PromotionId, UserId, VariantId};
 use crate::money::Currency;
 use crate::payment::{apply_refund, apply_void, save_order_change, PaymentProcessor};
@@ -614,29 +614,12 @@ impl OrderService {
         actor: Actor,
         idempotency_key: Option<&str>,
     ) -> Result<Order> {
-        let claim = match idempotency_key {
-            Some(key) => {
-                let print = fingerprint(&[("order", &order_id.to_string())]);
-                match self
-                    .payments
-                    .claim(CANCEL_SCOPE, order_id, key, &print)
-                    .await?
-                {
-                    Ok(claim) => Some(claim),
-                    Err(first) => return Ok(first),
-                }
-            }
-            None => None,
-        };
-        let completion = claim.as_ref().map(|c| c.completion(order_id));
-        run_locked(
-            &*self.store,
-            &*self.clock,
-            order_id,
-            claim.as_ref(),
-            self.cancel_locked(order_id, actor, completion),
-        )
-        .await
+        let request = || fingerprint(&[("order", &order_id.to_string())]);
+        self.payments
+            .run_once(CANCEL_SCOPE, order_id, idempotency_key, request, |done| {
+                self.cancel_locked(order_id, actor, done)
+            })
+            .await
     }
 
     async fn cancel_locked(

@@ -29,8 +29,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{EventPayload, NewEvent};
 use crate::idempotency::{
-    claim_key, fingerprint, replayed_order, run_locked, Begun, ClaimedKey, PAYMENT_SCOPE,
-    REFUND_SCOPE,
+    claim_key, fingerprint, replayed_order, run_locked, Begun, PAYMENT_SCOPE, REFUND_SCOPE,
 };
 use crate::ids::{OrderId, TransactionId};
 use crate::money::{Currency, Money};
@@ -352,20 +351,43 @@ impl PaymentProcessor {
         self
     }
 
-    /// Claims a client key for an operation on `order_id`: `Ok(Err(order))` replays the first
-    /// result. Keys are per order and operation, so two orders never share a key's history.
-    pub(crate) async fn claim(
+    /// Runs an operation on `order_id` exactly once per client key: claims `key` (when given)
+    /// under `scope` with the request's fingerprint, replays the first result of a completed key,
+    /// and otherwise runs `work` holding the order's payment lock, handing it the completion to
+    /// store with its effect. Keys are per order and operation, so two orders never share a key's
+    /// history.
+    pub(crate) async fn run_once<F, Fut>(
         &self,
         scope: &str,
         order_id: OrderId,
-        key: &str,
-        fingerprint: &str,
-    ) -> Result<std::result::Result<ClaimedKey, Order>> {
-        let scoped = format!("{order_id}:{key}");
-        match claim_key(&*self.store, &*self.clock, scope, &scoped, fingerprint).await? {
-            Begun::Run(claim) => Ok(Ok(claim)),
-            Begun::Replay(record) => Ok(Err(replayed_order(&*self.store, &record).await?)),
-        }
+        key: Option<&str>,
+        request_fingerprint: impl FnOnce() -> String,
+        work: F,
+    ) -> Result<Order>
+    where
+        F: FnOnce(Option<IdempotencyCompletion>) -> Fut,
+        Fut: std::future::Future<Output = Result<Order>>,
+    {
+        let claim = match key {
+            Some(key) => {
+                let scoped = format!("{order_id}:{key}");
+                let print = request_fingerprint();
+                match claim_key(&*self.store, &*self.clock, scope, &scoped, &print).await? {
+                    Begun::Run(claim) => Some(claim),
+                    Begun::Replay(record) => return replayed_order(&*self.store, &record).await,
+                }
+            }
+            None => None,
+        };
+        let completion = claim.as_ref().map(|c| c.completion(order_id));
+        run_locked(
+            &*self.store,
+            &*self.clock,
+            order_id,
+            claim.as_ref(),
+            work(completion),
+        )
+        .await
     }
 
     /// Pays an order in one step, as a storefront's "pay now" does: authorizes the order total on
@@ -380,27 +402,15 @@ impl PaymentProcessor {
         actor: Actor,
         idempotency_key: Option<&str>,
     ) -> Result<Order> {
-        let claim = match idempotency_key {
-            Some(key) => {
-                let print = fingerprint(&[
-                    ("order", &order_id.to_string()),
-                    ("method", &method.token.replace([' ', '-'], "")),
-                ]);
-                match self.claim(PAYMENT_SCOPE, order_id, key, &print).await? {
-                    Ok(claim) => Some(claim),
-                    Err(first) => return Ok(first),
-                }
-            }
-            None => None,
+        let request = || {
+            fingerprint(&[
+                ("order", &order_id.to_string()),
+                ("method", &method.token.replace([' ', '-'], "")),
+            ])
         };
-        let completion = claim.as_ref().map(|c| c.completion(order_id));
-        run_locked(
-            &*self.store,
-            &*self.clock,
-            order_id,
-            claim.as_ref(),
-            self.charge_locked(order_id, method, actor, completion),
-        )
+        self.run_once(PAYMENT_SCOPE, order_id, idempotency_key, request, |done| {
+            self.charge_locked(order_id, method, actor, done)
+        })
         .await
     }
 
@@ -541,13 +551,9 @@ impl PaymentProcessor {
         method: &PaymentMethod,
         actor: Actor,
     ) -> Result<Order> {
-        run_locked(
-            &*self.store,
-            &*self.clock,
-            order_id,
-            None,
-            self.authorize_locked(order_id, method, actor, None),
-        )
+        self.run_once(PAYMENT_SCOPE, order_id, None, String::new, |_| {
+            self.authorize_locked(order_id, method, actor, None)
+        })
         .await
     }
 
@@ -627,13 +633,9 @@ impl PaymentProcessor {
 
     /// Captures the whole authorized amount. A captured order answers `already_captured`.
     pub async fn capture(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
-        run_locked(
-            &*self.store,
-            &*self.clock,
-            order_id,
-            None,
-            self.capture_locked(order_id, actor, None),
-        )
+        self.run_once(PAYMENT_SCOPE, order_id, None, String::new, |_| {
+            self.capture_locked(order_id, actor, None)
+        })
         .await
     }
 
@@ -699,7 +701,7 @@ impl PaymentProcessor {
 
     /// Releases the authorization.
     pub async fn void(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
-        run_locked(&*self.store, &*self.clock, order_id, None, async {
+        self.run_once(PAYMENT_SCOPE, order_id, None, String::new, |_| async {
             let order = self.store.get_order(order_id).await?;
             let success = self.void_at_provider(&order).await?;
             save_order_change(
@@ -754,32 +756,36 @@ impl PaymentProcessor {
                 &generated
             }
         };
-        let amount_part = amount.map_or_else(|| "all".to_string(), |a| a.normalize().to_string());
-        let print = fingerprint(&[("order", &order_id.to_string()), ("amount", &amount_part)]);
-        let claim = match self.claim(REFUND_SCOPE, order_id, key, &print).await? {
-            Ok(claim) => claim,
-            Err(first) => return Ok(first),
+        let request = || {
+            let amount = amount.map_or_else(|| "all".to_string(), |a| a.normalize().to_string());
+            fingerprint(&[("order", &order_id.to_string()), ("amount", &amount)])
         };
         let provider_key = format!("refund-{order_id}-{key}");
-        run_locked(&*self.store, &*self.clock, order_id, Some(&claim), async {
-            let order = self.store.get_order(order_id).await?;
-            let amount = amount.unwrap_or_else(|| order.payment.refundable());
-            let success = self
-                .refund_at_provider(&order, amount, &provider_key)
-                .await?;
-            save_order_change(
-                &*self.store,
-                &*self.clock,
-                order_id,
-                vec![success.transaction],
-                Some(claim.completion(order_id)),
-                |mut order, now| {
-                    let event = apply_refund(&mut order, amount, actor, now)?;
-                    Ok(OrderUpdate::new(order, vec![event]))
-                },
-            )
-            .await
-        })
+        self.run_once(
+            REFUND_SCOPE,
+            order_id,
+            Some(key),
+            request,
+            |done| async move {
+                let order = self.store.get_order(order_id).await?;
+                let amount = amount.unwrap_or_else(|| order.payment.refundable());
+                let success = self
+                    .refund_at_provider(&order, amount, &provider_key)
+                    .await?;
+                save_order_change(
+                    &*self.store,
+                    &*self.clock,
+                    order_id,
+                    vec![success.transaction],
+                    done,
+                    |mut order, now| {
+                        let event = apply_refund(&mut order, amount, actor, now)?;
+                        Ok(OrderUpdate::new(order, vec![event]))
+                    },
+                )
+                .await
+            },
+        )
         .await
     }
 

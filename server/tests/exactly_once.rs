@@ -38,6 +38,18 @@ async fn race(
     replies
 }
 
+/// A POST with an `Idempotency-Key`.
+async fn post_with_key(h: &Harness, uri: &str, token: &str, key: &str, body: Value) -> Reply {
+    h.call(
+        "POST",
+        uri,
+        Some(token),
+        &[("idempotency-key", key)],
+        Some(body),
+    )
+    .await
+}
+
 async fn events_of_kind(h: &Harness, kind: &str) -> usize {
     h.store
         .events_after(0, u32::MAX)
@@ -79,27 +91,25 @@ async fn racing_checkouts_with_one_key_all_get_the_first_order() {
     assert_eq!(ids.len(), 1, "every repeat gets the first order");
     assert_eq!(events_of_kind(&h, "OrderPlaced").await, placed_before + 1);
 
-    let other_email = h
-        .call(
-            "POST",
-            "/v1/orders",
-            Some(&token),
-            &[("idempotency-key", "checkout-1")],
-            Some(json!({"email": "other@example.com"})),
-        )
-        .await;
+    let other_email = post_with_key(
+        &h,
+        "/v1/orders",
+        &token,
+        "checkout-1",
+        json!({"email": "other@example.com"}),
+    )
+    .await;
     assert_error(&other_email, 409, "idempotency_conflict");
     let refilled = h.add_to_cart(Some(&token), None, 1, "1").await;
     assert_eq!(refilled.status, 200, "{}", refilled.body);
-    let new_cart = h
-        .call(
-            "POST",
-            "/v1/orders",
-            Some(&token),
-            &[("idempotency-key", "checkout-1")],
-            Some(json!({"email": "racer@example.com"})),
-        )
-        .await;
+    let new_cart = post_with_key(
+        &h,
+        "/v1/orders",
+        &token,
+        "checkout-1",
+        json!({"email": "racer@example.com"}),
+    )
+    .await;
     assert_error(&new_cart, 409, "idempotency_conflict");
     assert_eq!(events_of_kind(&h, "OrderPlaced").await, placed_before + 1);
 }
@@ -152,26 +162,24 @@ async fn racing_refunds_with_one_key_refund_once() {
         refunds_before + 1
     );
 
-    let replay = h
-        .call(
-            "POST",
-            &format!("/v1/orders/{order_id}/refund"),
-            Some(&admin),
-            &[("idempotency-key", "refund-1")],
-            Some(json!({"amount": "1.00"})),
-        )
-        .await;
+    let replay = post_with_key(
+        &h,
+        &format!("/v1/orders/{order_id}/refund"),
+        &admin,
+        "refund-1",
+        json!({"amount": "1.00"}),
+    )
+    .await;
     assert_eq!(replay.status, 200, "{}", replay.body);
     assert_eq!(replay.body["payment"]["refunded"], "1.00");
-    let other_amount = h
-        .call(
-            "POST",
-            &format!("/v1/orders/{order_id}/refund"),
-            Some(&admin),
-            &[("idempotency-key", "refund-1")],
-            Some(json!({"amount": "2.00"})),
-        )
-        .await;
+    let other_amount = post_with_key(
+        &h,
+        &format!("/v1/orders/{order_id}/refund"),
+        &admin,
+        "refund-1",
+        json!({"amount": "2.00"}),
+    )
+    .await;
     assert_error(&other_amount, 409, "idempotency_conflict");
     let refunds: Vec<Value> = h
         .get(&format!("/v1/orders/{order_id}/payments"), Some(&admin))
@@ -231,26 +239,24 @@ async fn racing_payments_authorize_and_capture_once() {
         ]
     );
     // The key replays the paid order; another card under it is a different request.
-    let replay = h
-        .call(
-            "POST",
-            &format!("/v1/orders/{order_id}/payments"),
-            Some(&token),
-            &[("idempotency-key", "pay-1")],
-            Some(json!({"token": "4242424242424242"})),
-        )
-        .await;
+    let replay = post_with_key(
+        &h,
+        &format!("/v1/orders/{order_id}/payments"),
+        &token,
+        "pay-1",
+        json!({"token": "4242424242424242"}),
+    )
+    .await;
     assert_eq!(replay.status, 200, "{}", replay.body);
     assert_eq!(replay.body["payment"]["status"], "captured");
-    let other_card = h
-        .call(
-            "POST",
-            &format!("/v1/orders/{order_id}/payments"),
-            Some(&token),
-            &[("idempotency-key", "pay-1")],
-            Some(json!({"token": "4000000000000002"})),
-        )
-        .await;
+    let other_card = post_with_key(
+        &h,
+        &format!("/v1/orders/{order_id}/payments"),
+        &token,
+        "pay-1",
+        json!({"token": "4000000000000002"}),
+    )
+    .await;
     assert_error(&other_card, 409, "idempotency_conflict");
     let keyless = h
         .post(
@@ -267,27 +273,11 @@ async fn a_repeated_cancellation_with_its_key_replays() {
     let h = Arc::new(harness().await);
     let (token, order_id) = paid_order(&h, "canceller@example.com").await;
     let uri = format!("/v1/orders/{order_id}/cancel");
-    let first = h
-        .call(
-            "POST",
-            &uri,
-            Some(&token),
-            &[("idempotency-key", "c-1")],
-            Some(json!({})),
-        )
-        .await;
+    let first = post_with_key(&h, &uri, &token, "c-1", json!({})).await;
     assert_eq!(first.status, 200, "{}", first.body);
     assert_eq!(first.body["status"], "cancelled");
     assert_eq!(first.body["payment"]["status"], "refunded");
-    let again = h
-        .call(
-            "POST",
-            &uri,
-            Some(&token),
-            &[("idempotency-key", "c-1")],
-            Some(json!({})),
-        )
-        .await;
+    let again = post_with_key(&h, &uri, &token, "c-1", json!({})).await;
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.body["id"], first.body["id"]);
     let keyless = h.post(&uri, Some(&token), json!({})).await;
