@@ -26,6 +26,7 @@ use crate::order::{
 };
 use crate::pricing::{price_cart, PricedCart, PricingContext, PricingRules};
 use crate::store::{IdempotencyKey, StorageError, Store, CHECKOUT_SCOPE};
+use crate::text::check_text;
 use crate::user::normalize_email;
 
 /// What a shopper submits at checkout.
@@ -82,6 +83,9 @@ impl CheckoutService {
 
     /// Places an order for the cart.
     pub async fn checkout(&self, request: CheckoutRequest, actor: Actor) -> Result<Order> {
+        if let Some(key) = &request.idempotency_key {
+            check_text("idempotencyKey", key)?;
+        }
         let idempotency = request.idempotency_key.as_ref().map(|key| IdempotencyKey {
             key: key.clone(),
             fingerprint: format!("cart:{}", request.cart_id),
@@ -181,6 +185,10 @@ impl CheckoutService {
         idempotency_key: Option<String>,
         actor: Actor,
     ) -> Result<Order> {
+        // Checked before the key's first store lookup, not only in `checkout`.
+        if let Some(key) = &idempotency_key {
+            check_text("idempotencyKey", key)?;
+        }
         let scoped = idempotency_key.map(|key| match owner {
             CartOwner::Customer(id) => format!("customer:{id}:{key}"),
             CartOwner::Guest(Some(cart)) => format!("guest:{cart}:{key}"),

@@ -565,6 +565,7 @@ impl PaymentProcessor {
         actor: Actor,
         idempotency_key: &str,
     ) -> Result<Order> {
+        crate::text::check_text("idempotencyKey", idempotency_key)?;
         let order = self.store.get_order(order_id).await?;
         let key = format!("refund-{order_id}-{idempotency_key}");
         let done_before = self
