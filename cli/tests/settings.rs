@@ -437,6 +437,22 @@ fn taxes_rates_and_settings() {
         2,
         "country: `GBR` is not an ISO-3166 alpha-2 country code",
     );
+    // Two letters are not enough: the code must be assigned to a country.
+    fails(
+        &shop,
+        &[
+            "taxes",
+            "create",
+            "--name",
+            "VAT",
+            "--country",
+            "ZZ",
+            "--percent",
+            "20",
+        ],
+        2,
+        "country: `ZZ` is not an ISO-3166 alpha-2 country code",
+    );
     fails(
         &shop,
         &[
@@ -618,6 +634,21 @@ fn shipping_methods_round_trip() {
         ],
         2,
         "country: `XX1` is not an ISO-3166 alpha-2 country code",
+    );
+    fails(
+        &shop,
+        &[
+            "shipping",
+            "create",
+            "--name",
+            "F",
+            "--flat",
+            "3",
+            "--countries",
+            "DE,XK",
+        ],
+        2,
+        "country: `XK` is not an ISO-3166 alpha-2 country code",
     );
     fails(
         &shop,

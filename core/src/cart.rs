@@ -13,11 +13,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{CategoryTree, Product, SaleUnit, Variant, MAX_LINE_QUANTITY};
+use crate::country::normalize_country;
 use crate::error::{Error, Result};
 use crate::ids::{CartId, CategoryId, LineId, ProductId, ShippingMethodId, UserId, VariantId};
 use crate::money::Currency;
 use crate::promotion::normalize_coupon_code;
-use crate::tax::normalize_country;
+use crate::text::check_text;
 
 /// Most lines a cart may hold.
 pub const MAX_CART_LINES: usize = 250;
@@ -65,20 +66,28 @@ impl Address {
     /// Checks lengths and normalizes the country and region codes. Only the country is required:
     /// a storefront may ask for it first to show tax and shipping, and the full address later.
     pub fn validate(&mut self) -> Result<()> {
-        self.country = normalize_country(&self.country)?;
+        self.country = normalize_country(&self.country).map_err(|e| match e {
+            Error::Validation { message, .. } => {
+                Error::validation("shippingAddress.country", message)
+            }
+            other => other,
+        })?;
         self.region = self
             .region
             .as_deref()
             .map(|r| r.trim().to_ascii_uppercase())
             .filter(|r| !r.is_empty());
-        let fields: [(&str, &str); 5] = [
+        // Every address field is one line: labels and carriers print them line by line.
+        let fields: [(&str, &str); 6] = [
             ("name", &self.name),
             ("line1", &self.line1),
             ("line2", self.line2.as_deref().unwrap_or("")),
             ("city", &self.city),
+            ("region", self.region.as_deref().unwrap_or("")),
             ("postalCode", &self.postal_code),
         ];
         for (field, value) in fields {
+            check_text(&format!("shippingAddress.{field}"), value)?;
             if value.chars().count() > 200 {
                 return Err(Error::validation(
                     format!("shippingAddress.{field}"),
@@ -603,14 +612,14 @@ impl Cart {
         }
         if let Some(address) = &self.shipping_address {
             // Tax and shipping match on the normalized country code; a cart sent over the wire
-            // must carry it that way (the cart operations normalize it).
-            let c = address.country.as_bytes();
-            if c.len() != 2 || !c.iter().all(u8::is_ascii_uppercase) {
+            // must carry it that way (the cart operations normalize it), and a code that names no
+            // country would price the order without tax or shipping.
+            if !crate::country::is_assigned(&address.country) {
                 return Err(Error::validation(
                     "shippingAddress.country",
                     format!(
-                        "`{}` is not an uppercase ISO-3166 alpha-2 code",
-                        address.country
+                        "`{}` is not an assigned, uppercase ISO-3166 alpha-2 code",
+                        address.country.escape_debug()
                     ),
                 ));
             }
@@ -771,6 +780,57 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code().as_str(), "validation_failed");
         assert_eq!(cart.shipping_address.as_ref().unwrap().country, "US");
+    }
+
+    #[test]
+    fn addresses_need_an_assigned_country_and_plain_one_line_fields() {
+        let field_of = |address: Address| {
+            let mut cart = Cart::new(Currency::Usd, None, now());
+            match cart.set_shipping_address(Some(address), now()) {
+                Err(Error::Validation { field, .. }) => {
+                    assert!(cart.shipping_address.is_none());
+                    field
+                }
+                other => panic!("expected a validation error, got {other:?}"),
+            }
+        };
+        for code in ["ZZ", "XK", "UK"] {
+            assert_eq!(
+                field_of(Address::in_country(code)),
+                "shippingAddress.country"
+            );
+        }
+        let with = |edit: fn(&mut Address)| {
+            let mut a = Address::in_country("DE");
+            edit(&mut a);
+            a
+        };
+        assert_eq!(
+            field_of(with(|a| a.name = "Ada\0".into())),
+            "shippingAddress.name"
+        );
+        assert_eq!(
+            field_of(with(|a| a.line1 = "Main St 1\nBcc: x".into())),
+            "shippingAddress.line1"
+        );
+        assert_eq!(
+            field_of(with(|a| a.line2 = Some("\u{7}".into()))),
+            "shippingAddress.line2"
+        );
+        assert_eq!(
+            field_of(with(|a| a.region = Some("B\0Y".into()))),
+            "shippingAddress.region"
+        );
+        assert_eq!(
+            field_of(with(|a| a.postal_code = "10\t115".into())),
+            "shippingAddress.postalCode"
+        );
+
+        let mut wire = Cart::new(Currency::Usd, None, now());
+        wire.shipping_address = Some(Address::in_country("ZZ"));
+        assert!(wire.validate().is_err());
+        wire.shipping_address = Some(Address::in_country("DE"));
+        wire.validate().unwrap();
     }
 
     #[test]

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ids::{CategoryId, ProductId, VariantId};
 use crate::money::Currency;
+use crate::text::{check_multiline_text, check_text};
 
 /// Largest quantity of one line; keeps every product of price and quantity far from overflow.
 pub const MAX_LINE_QUANTITY: i64 = 10_000;
@@ -177,6 +178,8 @@ impl Variant {
     /// Checks the variant's own fields.
     pub fn validate(&self) -> Result<()> {
         validate_sku(&self.sku)?;
+        check_text("title", &self.title)?;
+        check_text("taxClass", &self.tax_class)?;
         if self.prices.is_empty() {
             return Err(Error::validation(
                 "prices",
@@ -223,6 +226,7 @@ impl Variant {
         }
         self.validate_stock(self.stock)?;
         if let SaleUnit::Measure { unit, precision } = &self.sale_unit {
+            check_text("saleUnit.unit", unit)?;
             if unit.trim().is_empty() {
                 return Err(Error::validation(
                     "saleUnit.unit",
@@ -237,6 +241,8 @@ impl Variant {
             }
         }
         for (k, v) in &self.options {
+            check_text("options", k)?;
+            check_text("options", v)?;
             if k.trim().is_empty() || v.trim().is_empty() {
                 return Err(Error::validation(
                     "options",
@@ -369,6 +375,7 @@ impl Product {
 
     /// Checks the product and each variant; SKUs and option combinations must be unique within it.
     pub fn validate(&self) -> Result<()> {
+        check_text("name", &self.name)?;
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
             return Err(Error::validation(
@@ -384,6 +391,16 @@ impl Product {
                     self.slug
                 ),
             ));
+        }
+        check_multiline_text("description", &self.description)?;
+        // Keys are labels shown on one line ("material"); values may be prose (care instructions).
+        for (key, value) in &self.attributes {
+            check_text("attributes", key)?;
+            check_multiline_text("attributes", value)?;
+        }
+        for image in &self.images {
+            check_text("images.url", &image.url)?;
+            check_text("images.alt", &image.alt)?;
         }
         if self.description.len() > 20_000 {
             return Err(Error::validation(
@@ -500,6 +517,24 @@ impl Category {
             parent_id: Some(parent),
             ..Category::new(name)
         }
+    }
+
+    /// Checks the node's own fields; [`CategoryTree::new`] checks how nodes fit together.
+    ///
+    /// A write checks the category it stores with this; the tree does not repeat the text check,
+    /// so a name stored before the check existed cannot block every later category write.
+    pub fn validate(&self) -> Result<()> {
+        check_text("name", &self.name)?;
+        if self.name.trim().is_empty() {
+            return Err(Error::validation("name", "category name must not be empty"));
+        }
+        if !is_valid_slug(&self.slug) {
+            return Err(Error::validation(
+                "slug",
+                format!("`{}` is not a valid slug", self.slug),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -667,6 +702,37 @@ mod tests {
         let mut p = tee();
         p.variants[0].prices.insert(Currency::Jpy, dec!(100.5));
         assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_text_is_one_line() {
+        let field_of = |p: &Product| match p.validate() {
+            Err(Error::Validation { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        let mut p = tee();
+        p.name = "Classic\0Tee".into();
+        assert_eq!(field_of(&p), "name");
+        let mut p = tee();
+        p.description = "Soft cotton.\n\n\tMachine wash.\r\n".into();
+        p.attributes.insert("care".into(), "30 °C\nno dryer".into());
+        p.validate().unwrap();
+        p.description.push('\0');
+        assert_eq!(field_of(&p), "description");
+        let mut p = tee();
+        p.attributes.insert("ma\nterial".into(), "cotton".into());
+        assert_eq!(field_of(&p), "attributes");
+        let mut p = tee();
+        p.variants[0].title = "M\u{7f}".into();
+        assert_eq!(field_of(&p), "title");
+        let mut p = tee();
+        p.variants[0].options.insert("size".into(), "M\u{0}".into());
+        assert_eq!(field_of(&p), "options");
+
+        let mut c = Category::new("Shirts");
+        c.validate().unwrap();
+        c.name = "Shi\0rts".into();
+        assert!(matches!(c.validate(), Err(Error::Validation { field, .. }) if field == "name"));
     }
 
     #[test]

@@ -94,6 +94,7 @@ impl CatalogService {
         if category.slug.trim().is_empty() {
             category.slug = slugify(&category.name);
         }
+        category.validate()?;
         let mut all = self.store.list_categories().await?;
         all.retain(|c| c.id != category.id);
         all.push(category.clone());

@@ -27,6 +27,7 @@ use crate::order::{
 };
 use crate::pricing::{price_cart, PricedCart, PricingContext, PricingRules};
 use crate::store::{IdempotencyKey, StorageError, Store, CHECKOUT_SCOPE};
+use crate::text::check_text;
 use crate::user::normalize_email;
 
 /// What a shopper submits at checkout.
@@ -77,6 +78,9 @@ impl CheckoutService {
     /// that loses the race to its twin at any step answers with the twin's order), and the same
     /// key with another cart or email is `idempotency_conflict`.
     pub async fn checkout(&self, request: CheckoutRequest, actor: Actor) -> Result<Order> {
+        if let Some(key) = &request.idempotency_key {
+            check_text("idempotencyKey", key)?;
+        }
         let email = request.email.as_deref().map(normalize_email).transpose()?;
         let idempotency = request.idempotency_key.as_ref().map(|key| IdempotencyKey {
             key: key.clone(),
@@ -192,6 +196,10 @@ impl CheckoutService {
         idempotency_key: Option<String>,
         actor: Actor,
     ) -> Result<Order> {
+        // Checked before the key's first store lookup, not only in `checkout`.
+        if let Some(key) = &idempotency_key {
+            check_text("idempotencyKey", key)?;
+        }
         let email = email.as_deref().map(normalize_email).transpose()?;
         let scoped = idempotency_key.map(|key| match owner {
             CartOwner::Customer(id) => format!("customer:{id}:{key}"),

@@ -57,6 +57,7 @@ error_codes! {
     ValidationFailed = ("validation_failed", 422, "The input is well-formed but breaks a rule."),
     MalformedRequest = ("malformed_request", 400, "The request body or parameters could not be parsed."),
     PayloadTooLarge = ("payload_too_large", 413, "The request body exceeds the size limit."),
+    UriTooLong = ("uri_too_long", 414, "The request URI (path and query) exceeds the length limit."),
     MethodNotAllowed = ("method_not_allowed", 405, "The resource does not support this HTTP method."),
     UnknownCurrency = ("unknown_currency", 422, "The currency code is not a supported ISO-4217 code."),
     CurrencyMismatch = ("currency_mismatch", 422, "Amounts in different currencies were combined."),

@@ -22,6 +22,7 @@ pub mod clock;
 // The suite races tasks across threads, which a wasm32 store cannot do.
 #[cfg(all(feature = "conformance", not(target_family = "wasm")))]
 pub mod conformance;
+pub mod country;
 pub mod error;
 pub mod event;
 pub mod idempotency;
@@ -40,6 +41,7 @@ pub mod settings_service;
 pub mod shipping;
 pub mod store;
 pub mod tax;
+pub mod text;
 pub mod user;
 
 pub use error::{Error, ErrorBody, ErrorCode, Result};

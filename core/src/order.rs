@@ -23,6 +23,7 @@ use crate::ids::{CartId, OrderId, OrderLineId, ProductId, PromotionId, UserId, V
 use crate::money::Currency;
 use crate::payment::{apply_refund, apply_void, save_order_change, PaymentProcessor};
 use crate::store::{IdempotencyCompletion, OrderUpdate, StockRelease, StorageError, Store};
+use crate::text::check_text;
 use crate::user::{Role, User};
 
 /// Where an order is in its life.
@@ -509,6 +510,10 @@ pub struct ConsumedCart {
     pub version: u64,
 }
 
+/// Longest tracking number [`OrderService::ship`] takes; carriers' numbers are far shorter, and
+/// the bound keeps a pasted page out of the order, its events and every email quoting it.
+pub const MAX_TRACKING_NUMBER: usize = 100;
+
 /// Order moves that need the store (and, for cancellation, the payment provider).
 #[derive(Clone, Debug)]
 pub struct OrderService {
@@ -555,13 +560,23 @@ impl OrderService {
             .await
     }
 
-    /// processing -> shipped, with an optional carrier tracking number.
+    /// processing -> shipped, with an optional carrier tracking number (one line, at most
+    /// [`MAX_TRACKING_NUMBER`] characters).
     pub async fn ship(
         &self,
         order_id: OrderId,
         tracking_number: Option<String>,
         actor: Actor,
     ) -> Result<Order> {
+        if let Some(tracking) = &tracking_number {
+            check_text("trackingNumber", tracking)?;
+            if tracking.chars().count() > MAX_TRACKING_NUMBER {
+                return Err(Error::validation(
+                    "trackingNumber",
+                    format!("a tracking number is at most {MAX_TRACKING_NUMBER} characters"),
+                ));
+            }
+        }
         self.move_order(order_id, OrderStatus::Shipped, actor, tracking_number)
             .await
     }

@@ -35,6 +35,7 @@ use crate::ids::{OrderId, TransactionId};
 use crate::money::{Currency, Money};
 use crate::order::{Actor, Order, OrderStatus, PaymentStatus};
 use crate::store::{IdempotencyCompletion, OrderUpdate, StorageError, Store};
+use crate::text::check_text;
 
 /// What the shopper pays with: a provider token, or a card number for [`TestGateway`].
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -370,6 +371,7 @@ impl PaymentProcessor {
     {
         let claim = match key {
             Some(key) => {
+                check_text("idempotencyKey", key)?;
                 let scoped = format!("{order_id}:{key}");
                 let print = request_fingerprint();
                 match claim_key(&*self.store, &*self.clock, scope, &scoped, &print).await? {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ids::{CategoryId, ProductId, PromotionId, ShippingMethodId, UserId, VariantId};
 use crate::money::Currency;
+use crate::text::{check_multiline_text, check_text};
 
 /// An amount given per currency (`{"USD": "5.00", "EUR": "4.50"}`).
 pub type CurrencyAmounts = BTreeMap<Currency, Decimal>;
@@ -59,6 +60,10 @@ impl LineSelector {
             || self.variant_ids.contains(&variant_id)
             || self.skus.iter().any(|s| s == sku)
             || self.category_ids.iter().any(|c| category_ids.contains(c))
+    }
+
+    fn check_text(&self, field: &str) -> Result<()> {
+        self.skus.iter().try_for_each(|sku| check_text(field, sku))
     }
 }
 
@@ -366,6 +371,8 @@ impl Promotion {
 
     /// Checks the promotion and normalizes its coupon code.
     pub fn validate(&mut self) -> Result<()> {
+        check_text("name", &self.name)?;
+        check_multiline_text("description", &self.description)?;
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(Error::validation(
                 "name",
@@ -374,6 +381,23 @@ impl Promotion {
         }
         if let Some(code) = &self.coupon_code {
             self.coupon_code = Some(normalize_coupon_code(code)?);
+        }
+        match &self.effect {
+            PromotionEffect::PercentageOff { target, .. }
+            | PromotionEffect::AmountOff { target, .. } => {
+                if let Some(selector) = target.selector() {
+                    selector.check_text("effect.target.skus")?;
+                }
+            }
+            PromotionEffect::AmountOffEachItem { items, .. }
+            | PromotionEffect::FixedPrice { items, .. } => items.check_text("effect.items.skus")?,
+            PromotionEffect::BuyXGetY { buy, get, .. } => {
+                buy.check_text("effect.buy.skus")?;
+                if let Some(get) = get {
+                    get.check_text("effect.get.skus")?;
+                }
+            }
+            PromotionEffect::TieredSpend { .. } | PromotionEffect::FreeShipping { .. } => {}
         }
         match &self.effect {
             PromotionEffect::PercentageOff { percent, .. } => {
@@ -532,6 +556,47 @@ mod tests {
         };
         assert!(Promotion::new("x", falling).validate().is_err());
         assert!(normalize_coupon_code("no spaces please").is_err());
+        assert!(normalize_coupon_code("SAVE\0").is_err());
+
+        let field_of = |mut p: Promotion| match p.validate() {
+            Err(Error::Validation { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        let free = || {
+            Promotion::new(
+                "Free shipping",
+                PromotionEffect::FreeShipping {
+                    method_ids: Vec::new(),
+                },
+            )
+        };
+        assert_eq!(
+            field_of(Promotion {
+                name: "Sale\0".into(),
+                ..free()
+            }),
+            "name"
+        );
+        let mut p = free();
+        p.description = "Two lines\nare fine".into();
+        p.validate().unwrap();
+        p.description = "but not \u{1b}[31m escapes".into();
+        assert_eq!(field_of(p), "description");
+        let bogo = Promotion::new(
+            "BOGO",
+            PromotionEffect::BuyXGetY {
+                buy: LineSelector::default(),
+                buy_quantity: 1,
+                get: Some(LineSelector {
+                    skus: vec!["TEE\0".into()],
+                    ..LineSelector::default()
+                }),
+                get_quantity: 1,
+                reward: BxgyReward::Free,
+                max_applications: None,
+            },
+        );
+        assert_eq!(field_of(bogo), "effect.get.skus");
         assert_eq!(normalize_coupon_code("  save-10 ").unwrap(), "SAVE-10");
     }
 }

@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ids::{ProductId, ReviewId, UserId};
 use crate::store::{StorageError, Store};
+use crate::text::{check_multiline_text, check_text};
 use crate::user::{Role, User};
 
 /// Whether shoppers see a review.
@@ -78,8 +79,10 @@ pub struct ReviewInput {
 }
 
 impl ReviewInput {
-    /// Checks rating and lengths.
+    /// Checks rating, lengths and characters (the title is one line, the body may have several).
     pub fn validate(&self) -> Result<()> {
+        check_text("title", &self.title)?;
+        check_multiline_text("body", &self.body)?;
         if !(1..=5).contains(&self.rating) {
             return Err(Error::validation(
                 "rating",
@@ -221,5 +224,28 @@ mod tests {
             body: String::new(),
         };
         assert!(long.validate().is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_the_body_keeps_its_lines() {
+        let review = |title: &str, body: &str| ReviewInput {
+            rating: 4,
+            title: title.into(),
+            body: body.into(),
+        };
+        review("Great", "Soft.\n\nWashes well.\r\n\tRecommended")
+            .validate()
+            .unwrap();
+        for (input, field) in [
+            (review("Great", "nul\0byte"), "body"),
+            (review("Great", "bell\u{7}"), "body"),
+            (review("Two\nlines", ""), "title"),
+            (review("\0", ""), "title"),
+        ] {
+            assert!(
+                matches!(input.validate(), Err(Error::Validation { field: ref f, .. }) if f == field),
+                "{input:?}"
+            );
+        }
     }
 }

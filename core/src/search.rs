@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::ids::CategoryId;
 use crate::money::Currency;
 use crate::store::Page;
+use crate::text::check_text;
 
 /// Longest search text accepted.
 pub const MAX_SEARCH_TEXT: usize = 200;
@@ -131,6 +132,8 @@ impl ProductSearch {
     /// Checks the query; an empty text counts as no text.
     pub fn validate(&mut self) -> Result<()> {
         if let Some(text) = &self.text {
+            // Stores pass the text to their query engines, and PostgreSQL refuses a NUL there.
+            check_text("q", text)?;
             if text.chars().count() > MAX_SEARCH_TEXT {
                 return Err(Error::validation(
                     "q",
@@ -372,5 +375,8 @@ mod tests {
         q.text = Some(" ?! ".into());
         q.validate().unwrap();
         assert_eq!(q.text, None);
+        let mut q = ProductSearch::storefront(Currency::Usd);
+        q.text = Some("tee\0".into());
+        assert!(matches!(q.validate(), Err(Error::Validation { field, .. }) if field == "q"));
     }
 }

@@ -6,11 +6,12 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::country::normalize_country;
 use crate::error::{Error, Result};
 use crate::ids::ShippingMethodId;
 use crate::money::Currency;
 use crate::promotion::CurrencyAmounts;
-use crate::tax::normalize_country;
+use crate::text::check_text;
 
 /// One weight band of a weight-tiered rate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,8 +174,12 @@ impl ShippingMethod {
 
     /// Checks and normalizes the method.
     pub fn validate(&mut self) -> Result<()> {
+        check_text("name", &self.name)?;
         if self.name.trim().is_empty() {
             return Err(Error::validation("name", "a shipping method needs a name"));
+        }
+        if let Some(class) = &self.tax_class {
+            check_text("taxClass", class)?;
         }
         for c in &mut self.countries {
             *c = normalize_country(c)?;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ids::TaxRateId;
 use crate::money::RoundingMode;
+use crate::text::check_text;
 
 /// One tax rate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +59,8 @@ impl TaxRate {
     /// Checks and normalizes the rate.
     pub fn validate(&mut self) -> Result<()> {
         self.country = normalize_country(&self.country)?;
+        check_text("name", &self.name)?;
+        check_text("taxClass", &self.tax_class)?;
         if self.name.trim().is_empty() {
             return Err(Error::validation("name", "a tax rate needs a name"));
         }
@@ -80,6 +83,7 @@ impl TaxRate {
             return Err(Error::validation("taxClass", "tax class must not be empty"));
         }
         if let Some(r) = &self.region {
+            check_text("region", r)?;
             if r.trim().is_empty() {
                 self.region = None;
             } else {
@@ -90,18 +94,8 @@ impl TaxRate {
     }
 }
 
-/// Validates and uppercases an ISO-3166 alpha-2 country code.
-pub fn normalize_country(country: &str) -> Result<String> {
-    let c = country.trim().to_ascii_uppercase();
-    if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
-        Ok(c)
-    } else {
-        Err(Error::validation(
-            "country",
-            format!("`{country}` is not an ISO-3166 alpha-2 country code"),
-        ))
-    }
-}
+/// Re-exported where it first lived, so callers of `tax::normalize_country` keep compiling.
+pub use crate::country::normalize_country;
 
 /// Whether tax is computed and rounded per line, or once per rate over the whole order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -166,6 +160,10 @@ impl TaxSettings {
         if let Some(c) = &self.default_country {
             self.default_country = Some(normalize_country(c)?);
         }
+        check_text("shippingTaxClass", &self.shipping_tax_class)?;
+        if let Some(region) = &self.default_region {
+            check_text("defaultRegion", region)?;
+        }
         for rate in &mut self.rates {
             rate.validate()?;
         }
@@ -199,5 +197,14 @@ mod tests {
         let mut r = TaxRate::new("VAT", "de", "standard", dec!(19));
         r.validate().unwrap();
         assert_eq!(r.country, "DE");
+        let mut r = TaxRate::new("VAT", "ZZ", "standard", dec!(19));
+        assert!(r.validate().is_err());
+        let mut r = TaxRate::new("V\0T", "DE", "standard", dec!(19));
+        assert!(matches!(r.validate(), Err(Error::Validation { field, .. }) if field == "name"));
+        let mut settings = TaxSettings {
+            default_country: Some("XX".into()),
+            ..TaxSettings::default()
+        };
+        assert!(settings.validate().is_err());
     }
 }

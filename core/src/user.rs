@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::store::{StorageError, Store};
+use crate::text::check_text;
 
 /// What a user may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -407,10 +408,7 @@ impl UserService {
     pub async fn register(&self, registration: Registration) -> Result<User> {
         let email = normalize_email(&registration.email)?;
         self.policy.check(&registration.password, &email)?;
-        let name = registration.name.trim().to_string();
-        if name.chars().count() > 200 {
-            return Err(Error::validation("name", "name is at most 200 characters"));
-        }
+        let name = check_display_name(&registration.name)?;
         let now = self.clock.now();
         let user = User {
             id: UserId::new(),
@@ -602,6 +600,17 @@ impl UserService {
     }
 }
 
+/// Trims a display name and checks it: one line (it is copied into email headers), at most 200
+/// characters.
+fn check_display_name(name: &str) -> Result<String> {
+    check_text("name", name)?;
+    let name = name.trim();
+    if name.chars().count() > 200 {
+        return Err(Error::validation("name", "name is at most 200 characters"));
+    }
+    Ok(name.to_string())
+}
+
 fn self_lockout() -> Error {
     Error::Conflict {
         entity: UserId::ENTITY,
@@ -659,16 +668,7 @@ impl UserService {
         if actor.id == user_id && (demotes_self || disables_self) {
             return Err(self_lockout());
         }
-        let name = match update.name {
-            Some(name) => {
-                let name = name.trim().to_string();
-                if name.chars().count() > 200 {
-                    return Err(Error::validation("name", "name is at most 200 characters"));
-                }
-                Some(name)
-            }
-            None => None,
-        };
+        let name = update.name.as_deref().map(check_display_name).transpose()?;
         let roles = update.roles.map(|mut roles| {
             roles.sort();
             roles.dedup();

@@ -6,12 +6,14 @@
 //! call a core service and map the result; business rules live in `merx-core`.
 //!
 //! Layers, outermost first: request id (`x-request-id`, generated when absent, echoed on every
-//! response), tracing span per request (carrying the id), metrics, CORS, per-client rate limit,
-//! body size limit, panic catcher, then the routes. Bare statuses that axum produces itself (unknown route,
-//! wrong method, oversized body) are rewritten into the API's error format.
+//! response), tracing span per request (carrying the id), metrics, URI length limit, CORS,
+//! per-client rate limit, body size limit, panic catcher, then the routes. Bare statuses that axum
+//! produces itself (unknown route, wrong method, oversized body) are rewritten into the API's error
+//! format, and so are the ones hyper writes below the router when [`serve`] runs it.
 #![warn(missing_docs)]
 
 pub mod auth;
+mod conn;
 pub mod demo;
 pub mod error;
 pub mod extract;
@@ -323,6 +325,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             middleware::error_format_for_bare_statuses,
         ))
+        .layer(axum::middleware::from_fn(middleware::limit_uri_length))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::record_metrics,

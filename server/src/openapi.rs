@@ -97,6 +97,7 @@ const ERROR_STATUSES: &[(&str, &str)] = &[
         "Conflict: stock, state transition, version or uniqueness",
     ),
     ("413", "Request body too large"),
+    ("414", "Request URI (path and query) too long"),
     ("422", "Validation failed"),
     ("429", "Rate limited; see Retry-After"),
     (

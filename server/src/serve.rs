@@ -6,9 +6,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
+use axum::Extension;
 use merx_core::Currency;
+use tower::Layer;
 use tracing_subscriber::EnvFilter;
 
+use crate::conn::ApiErrorListener;
 use crate::error::ServerError;
 use crate::notify::{run_relays, EventFilter, LogNotifier, NatsNotifier, WebhookNotifier};
 use crate::{app, AppState, Config, Cors, RateLimit};
@@ -253,7 +257,8 @@ pub async fn shutdown_signal() {
 
 /// Binds `listen`, reports the bound address to `on_listening` (port 0 picks one), and serves
 /// `state` until `shutdown` resolves, finishing in-flight requests. With notifiers, an outbox
-/// relay loop per notifier runs beside it every `relay_interval` and stops with it.
+/// relay loop per notifier runs beside it every `relay_interval` and stops with it. The answers
+/// hyper gives on its own (URI over 64 KiB, unparseable head) get the API's error body too.
 pub async fn serve_until(
     state: AppState,
     listen: SocketAddr,
@@ -278,15 +283,21 @@ pub async fn serve_until(
             },
         ))
     });
-    let served = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stop.send(true);
-    })
-    .await;
+    let router = app(state);
+    // What `into_make_service_with_connect_info` does, for a listener of our own: axum only
+    // derives the client address for its own listener types.
+    let make_service = tower::service_fn(
+        move |incoming: axum::serve::IncomingStream<'_, ApiErrorListener>| {
+            let service = Extension(ConnectInfo(*incoming.remote_addr())).layer(router.clone());
+            async move { Ok::<_, std::convert::Infallible>(service) }
+        },
+    );
+    let served = axum::serve(ApiErrorListener(listener), make_service)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
+        .await;
     if let Some(relays) = relays {
         let _ = relays.await;
     }

@@ -236,13 +236,14 @@ impl Engine {
         ))
     }
 
-    /// Inserts or replaces a category; a missing slug is derived from the name.
+    /// Validates and inserts or replaces a category; a missing slug is derived from the name.
     fn put_category(&self, py: Python<'_>, category: &str) -> PyResult<String> {
         self.run(py, async {
             let mut category: Category = parse(category, "a category")?;
             if category.slug.is_empty() {
                 category.slug = slugify(&category.name);
             }
+            category.validate()?;
             Ok(self.store.put_category(category).await?)
         })
     }

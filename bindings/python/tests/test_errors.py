@@ -35,6 +35,7 @@ def test_only_internal_falls_back_to_the_base_class():
     [
         ("validation_failed", merx.ValidationError),
         ("malformed_request", merx.ValidationError),
+        ("uri_too_long", merx.ValidationError),
         ("invalid_quantity", merx.ValidationError),
         ("unknown_currency", merx.ValidationError),
         ("not_found", merx.NotFoundError),

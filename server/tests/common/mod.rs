@@ -1,6 +1,14 @@
-//! Test harness: the router over a memory store with the demo shop, driven in-process.
+//! Test harness: the router over a store with the demo shop, driven in-process.
+//!
+//! The store is the memory store unless a test asks for another [`Backend`]: SQLite in memory, or
+//! PostgreSQL in a fresh schema of `MERX_TEST_DATABASE_URL` (skipped when that is unset, except
+//! under `CI=true`, where a missing or unreachable database fails the test).
 
 #![allow(dead_code)]
+
+// The PostgreSQL tests' own way to open a fresh, isolated schema (and drop stale ones).
+#[path = "../../../adapters/postgres/tests/support/mod.rs"]
+mod pg_support;
 
 use std::sync::Arc;
 
@@ -15,6 +23,7 @@ use merx_core::store::Store;
 use merx_core::user::PasswordHashing;
 use merx_server::demo::{load_demo_data, DemoAdmin, DemoSummary};
 use merx_server::{app, AppState, Config};
+use merx_sqlite::{Location, SqliteOptions, SqliteStore};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -51,9 +60,48 @@ pub fn test_config() -> Config {
     config
 }
 
+/// The store a harness runs over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 3] = [Backend::Memory, Backend::Sqlite, Backend::Postgres];
+
+    /// A fresh, empty store; `None` when PostgreSQL is not configured (outside CI).
+    pub async fn open(self, clock: Arc<dyn Clock>) -> Option<Arc<dyn Store>> {
+        Some(match self {
+            Backend::Memory => Arc::new(MemoryStore::new(clock)),
+            Backend::Sqlite => {
+                let options = SqliteOptions {
+                    clock,
+                    ..SqliteOptions::default()
+                };
+                Arc::new(
+                    SqliteStore::open_location(Location::Memory, options)
+                        .await
+                        .expect("in-memory SQLite opens"),
+                )
+            }
+            Backend::Postgres => Arc::new(pg_support::fresh_store().await?.with_clock(clock)),
+        })
+    }
+}
+
 pub async fn harness_with(config: Config) -> Harness {
+    harness_over(Backend::Memory, config)
+        .await
+        .expect("the memory store is always there")
+}
+
+/// The router over a fresh `backend` store with the demo shop; `None` when the backend is
+/// skipped.
+pub async fn harness_over(backend: Backend, config: Config) -> Option<Harness> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new(clock.clone()));
+    let store = backend.open(clock.clone()).await?;
     let demo = load_demo_data(
         store.clone(),
         clock.clone(),
@@ -72,11 +120,11 @@ pub async fn harness_with(config: Config) -> Harness {
         clock,
         Arc::new(RecordingSleeper::default()),
     );
-    Harness {
+    Some(Harness {
         app: app(state),
         store,
         demo,
-    }
+    })
 }
 
 pub async fn harness() -> Harness {

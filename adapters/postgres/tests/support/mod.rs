@@ -37,7 +37,7 @@ pub fn database_url() -> Option<String> {
         _ => {
             eprintln!(
                 "SKIPPED (no PostgreSQL): set {URL_VARIABLE}=postgres://user@host:port/db to run \
-                 the merx-postgres tests; `bash scripts/test` sets it for you"
+                 the PostgreSQL tests; `bash scripts/test` sets it for you"
             );
             None
         }

@@ -52,6 +52,7 @@ class ValidationError(MerxError, ValueError):
             "validation_failed",
             "malformed_request",
             "payload_too_large",
+            "uri_too_long",
             "method_not_allowed",
             "unknown_currency",
             "currency_mismatch",
