@@ -85,6 +85,9 @@ pub struct Config {
     pub body_limit: usize,
     /// Per-client rate limit; `None` turns it off.
     pub rate_limit: Option<RateLimit>,
+    /// Proxies whose `X-Forwarded-For` is believed when finding a client's address (for rate
+    /// limits); empty: the peer address is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// CORS policy.
     pub cors: Cors,
     /// argon2id cost for new password hashes.
@@ -98,6 +101,7 @@ impl std::fmt::Debug for Config {
             .field("default_currency", &self.default_currency)
             .field("body_limit", &self.body_limit)
             .field("rate_limit", &self.rate_limit)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("cors", &self.cors)
             .finish_non_exhaustive()
     }
@@ -116,6 +120,7 @@ impl Config {
                 per_second: 50,
                 burst: 100,
             }),
+            trusted_proxies: Vec::new(),
             cors: Cors::Disabled,
             password_hashing: PasswordHashing::default(),
         }
@@ -328,7 +333,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::limit_uri_length))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            middleware::record_metrics,
+            middleware::observe_request,
         ))
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -1,9 +1,9 @@
-//! Cross-cutting layers: per-client rate limiting, Prometheus metrics, request spans, the URI
-//! length limit, and the rewrite of axum's bare statuses into the API's error format.
+//! Cross-cutting layers: per-client rate limiting (behind trusted proxies too), Prometheus
+//! metrics, the access log, request spans, the URI length limit, and the rewrite of axum's bare
+//! statuses into the API's error format.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
+use std::num::NonZeroU32;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
 use merx_core::ErrorCode;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
@@ -19,87 +20,136 @@ use prometheus::{
 use crate::error::AppError;
 use crate::{AppState, RateLimit};
 
-/// Buckets kept before idle ones are swept; bounds memory under many distinct clients.
+/// Clients tracked before idle ones are swept; bounds memory under many distinct clients.
 const MAX_TRACKED_CLIENTS: usize = 100_000;
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    refreshed: Instant,
+/// Paths never rate-limited: a load balancer's or orchestrator's probe loop and a Prometheus
+/// scraper poll them from one address on a schedule, and a 429 there would take a healthy
+/// replica out of rotation.
+const UNLIMITED_PATHS: &[&str] = &["/healthz", "/readyz", "/metrics"];
+
+type KeyedLimiter<C> = governor::RateLimiter<
+    IpAddr,
+    governor::state::keyed::DefaultKeyedStateStore<IpAddr>,
+    C,
+    governor::middleware::NoOpMiddleware<<C as governor::clock::Clock>::Instant>,
+>;
+
+/// A token bucket (GCRA, from the `governor` crate) per client IP address.
+pub struct RateLimiter<C: governor::clock::Clock = governor::clock::DefaultClock> {
+    limiter: KeyedLimiter<C>,
+    clock: C,
 }
 
-/// A token bucket per client IP address.
-///
-/// One mutex over a map is enough here: the critical section is a hash lookup and two float
-/// operations, far below the cost of the request it guards.
-#[derive(Debug)]
-pub struct RateLimiter {
-    limit: RateLimit,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+impl<C: governor::clock::Clock> std::fmt::Debug for RateLimiter<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("clients", &self.limiter.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn quota(limit: RateLimit) -> governor::Quota {
+    let per_second = NonZeroU32::new(limit.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(limit.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    governor::Quota::per_second(per_second).allow_burst(burst)
 }
 
 impl RateLimiter {
     /// A limiter enforcing `limit` per client.
     pub fn new(limit: RateLimit) -> RateLimiter {
+        RateLimiter::with_clock(limit, governor::clock::DefaultClock::default())
+    }
+}
+
+impl<C: governor::clock::Clock + Clone> RateLimiter<C> {
+    /// A limiter on `clock` (a fake one in tests).
+    pub fn with_clock(limit: RateLimit, clock: C) -> RateLimiter<C> {
         RateLimiter {
-            limit,
-            buckets: Mutex::new(HashMap::new()),
+            limiter: governor::RateLimiter::new(quota(limit), Default::default(), clock.clone()),
+            clock,
         }
     }
 
     /// Takes one token for `client`; `Err(seconds)` says how long until one is available.
-    pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), u64> {
-        let rate = f64::from(self.limit.per_second.max(1));
-        let burst = f64::from(self.limit.burst.max(1));
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() >= MAX_TRACKED_CLIENTS {
-            // A bucket idle long enough to be full again carries no information.
-            let full_after = burst / rate;
-            buckets.retain(|_, b| now.duration_since(b.refreshed).as_secs_f64() < full_after);
+    pub fn check(&self, client: IpAddr) -> Result<(), u64> {
+        if self.limiter.len() >= MAX_TRACKED_CLIENTS {
+            self.limiter.retain_recent();
         }
-        let bucket = buckets.entry(client).or_insert(Bucket {
-            tokens: burst,
-            refreshed: now,
-        });
-        let elapsed = now.duration_since(bucket.refreshed).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
-        bucket.refreshed = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - bucket.tokens) / rate;
-            Err(wait.ceil().max(1.0) as u64)
-        }
+        self.limiter.check_key(&client).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        })
     }
 }
 
-/// Refuses a request with 429 and `Retry-After` when its client is over the limit. The client is
-/// the peer address; in-process callers without one share a single bucket.
+/// The address of the client a request comes from. The peer is the client unless it is a trusted
+/// proxy; then the `X-Forwarded-For` chain is read from the right (each proxy appends the address
+/// it received from), skipping trusted proxies, and the first address not trusted is the client.
+/// Entries left of it were written by the client itself and prove nothing, so they are never
+/// used: a client cannot pick its own bucket by sending the header.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpNet],
+) -> IpAddr {
+    let Some(peer) = peer else {
+        // In-process callers (tests, an embedding app) have no peer and share one bucket.
+        return IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    };
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    if let Some(chain) = forwarded_for {
+        for hop in chain.rsplit(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = ip;
+                    if !is_trusted(&ip) {
+                        break;
+                    }
+                }
+                // A malformed hop ends what can be believed.
+                Err(_) => break,
+            }
+        }
+    }
+    client
+}
+
+/// Refuses a request with 429 and `Retry-After` when its client is over the limit (see
+/// [`client_address`]); probes and metrics are never limited.
 pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(limiter) = state.rate_limiter() {
-        let client = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        if let Err(retry_after) = limiter.check(client, Instant::now()) {
-            return AppError::rate_limited(retry_after).into_response();
+        if !UNLIMITED_PATHS.contains(&request.uri().path()) {
+            let peer = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip());
+            let forwarded = request
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok());
+            let client = client_address(peer, forwarded, &state.config().trusted_proxies);
+            if let Err(retry_after) = limiter.check(client) {
+                return AppError::rate_limited(retry_after).into_response();
+            }
         }
     }
     next.run(request).await
 }
 
-/// Request counters and latency histograms in a registry of the server's own (not the process
-/// global one), so several servers in one process, as in tests, keep separate counts.
+/// Metrics in a registry of the server's own (not the process global one), so several servers in
+/// one process, as in tests, keep separate counts. Names follow Prometheus conventions (`_total`
+/// counters, base units in the name).
 #[derive(Debug, Clone)]
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    operations: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -122,16 +172,34 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("static metric definition");
+        let operations = IntCounterVec::new(
+            Opts::new(
+                "merx_commerce_operations_total",
+                "Checkouts, payments, refunds and cancellations, by outcome (succeeded: 2xx, \
+                 refused: 4xx, failed: 5xx)",
+            ),
+            &["operation", "outcome"],
+        )
+        .expect("static metric definition");
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(operations.clone()),
+        ] {
+            registry.register(collector).expect("registered once");
+        }
+        // CPU seconds, resident memory, open and maximum file descriptors, threads, start time.
+        #[cfg(target_os = "linux")]
         registry
-            .register(Box::new(requests.clone()))
-            .expect("registered once");
-        registry
-            .register(Box::new(latency.clone()))
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
             .expect("registered once");
         Metrics {
             registry,
             requests,
             latency,
+            operations,
         }
     }
 
@@ -144,9 +212,22 @@ impl Metrics {
     }
 }
 
-/// Counts the request and observes its latency, labelled by route template (not the raw path,
-/// which would give one series per product id).
-pub async fn record_metrics(
+/// The commerce operation a route performs, for `merx_commerce_operations_total`.
+fn operation(method: &str, route: &str) -> Option<&'static str> {
+    match (method, route) {
+        ("POST", "/v1/orders") => Some("checkout"),
+        ("POST", "/v1/orders/{id}/payments") => Some("payment"),
+        ("POST", "/v1/orders/{id}/refund") => Some("refund"),
+        ("POST", "/v1/orders/{id}/cancel") => Some("cancel"),
+        _ => None,
+    }
+}
+
+/// Counts the request, observes its latency (labelled by route template, not the raw path, which
+/// would give one series per product id) and writes the access-log line: one `info` event per
+/// request with method, route, status, latency and request id, as operators of any HTTP service
+/// expect to grep.
+pub async fn observe_request(
     State(state): State<AppState>,
     request: Request,
     next: Next,
@@ -158,16 +239,49 @@ pub async fn record_metrics(
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
+    let path = request.uri().path().to_owned();
+    // Set on the request by the request-id layer outside this one (the response gets it later).
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
     let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status();
     let metrics = state.metrics();
     metrics
         .requests
-        .with_label_values(&[&method, &route, response.status().as_str()])
+        .with_label_values(&[&method, &route, status.as_str()])
         .inc();
     metrics
         .latency
         .with_label_values(&[&method, &route])
-        .observe(started.elapsed().as_secs_f64());
+        .observe(elapsed.as_secs_f64());
+    if let Some(operation) = operation(&method, &route) {
+        let outcome = if status.is_success() {
+            "succeeded"
+        } else if status.is_client_error() {
+            "refused"
+        } else {
+            "failed"
+        };
+        metrics
+            .operations
+            .with_label_values(&[operation, outcome])
+            .inc();
+    }
+    tracing::info!(
+        target: "merx::access",
+        method = %method,
+        path = %path,
+        route = %route,
+        status = status.as_u16(),
+        latency_ms = format_args!("{:.3}", elapsed.as_secs_f64() * 1000.0),
+        request_id = %request_id,
+        "request"
+    );
     response
 }
 
@@ -265,19 +379,58 @@ mod tests {
 
     #[test]
     fn bucket_allows_a_burst_then_refills_at_the_rate() {
-        let limiter = RateLimiter::new(RateLimit {
-            per_second: 2,
-            burst: 3,
-        });
+        let clock = governor::clock::FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(
+            RateLimit {
+                per_second: 2,
+                burst: 3,
+            },
+            clock.clone(),
+        );
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let t0 = Instant::now();
         for _ in 0..3 {
-            limiter.check(ip, t0).unwrap();
+            limiter.check(ip).unwrap();
         }
-        assert_eq!(limiter.check(ip, t0), Err(1));
+        assert_eq!(limiter.check(ip), Err(1));
         let other = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
-        limiter.check(other, t0).unwrap();
-        limiter.check(ip, t0 + Duration::from_millis(500)).unwrap();
-        assert!(limiter.check(ip, t0 + Duration::from_millis(500)).is_err());
+        limiter.check(other).unwrap();
+        clock.advance(Duration::from_millis(500));
+        limiter.check(ip).unwrap();
+        assert!(limiter.check(ip).is_err());
+    }
+
+    #[test]
+    fn the_client_is_the_first_untrusted_hop_from_the_right() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // An untrusted peer is the client, whatever it claims.
+        assert_eq!(
+            client_address(Some(ip("203.0.113.9")), Some("198.51.100.1"), &trusted),
+            ip("203.0.113.9")
+        );
+        // Behind two trusted proxies, the address the outer one saw.
+        assert_eq!(
+            client_address(
+                Some(ip("10.0.0.2")),
+                Some("6.6.6.6, 198.51.100.7, 10.0.0.1"),
+                &trusted
+            ),
+            ip("198.51.100.7")
+        );
+        // A trusted peer without the header, or with garbage, is taken as the client.
+        assert_eq!(client_address(Some(ip("::1")), None, &trusted), ip("::1"));
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), Some("not-an-ip"), &trusted),
+            ip("10.0.0.2")
+        );
+        // No trusted proxies configured: the header is ignored.
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), Some("198.51.100.7"), &[]),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            client_address(None, Some("198.51.100.7"), &trusted),
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        );
     }
 }

@@ -37,6 +37,11 @@ pub struct ServeOptions {
     /// Requests a client IP may make at once before the rate limit applies.
     #[arg(long, env = "MERX_RATE_BURST", default_value_t = 100)]
     pub rate_burst: u32,
+    /// A proxy (address or CIDR, repeatable) whose `X-Forwarded-For` names the client, for rate
+    /// limits behind a load balancer. Only the hops these proxies added are believed.
+    #[arg(long = "trusted-proxy", env = "MERX_TRUSTED_PROXIES", value_delimiter = ',',
+        value_parser = parse_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Largest request body in bytes.
     #[arg(long, env = "MERX_BODY_LIMIT", default_value_t = 1024 * 1024,
         value_parser = clap::value_parser!(u64).range(1024..=(64 * 1024 * 1024)))]
@@ -177,6 +182,14 @@ fn cors(origins: &[String]) -> Result<Cors, ServerError> {
     Ok(Cors::Origins(origins.to_vec()))
 }
 
+/// A proxy address (`10.0.0.7`, `::1`) or network (`10.0.0.0/8`).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{text}` is not an IP address or CIDR network"))
+}
+
 impl ServeOptions {
     /// Installs the log subscriber (stderr); a bad `--log` filter is a configuration error.
     pub fn init_logging(&self) -> Result<(), ServerError> {
@@ -185,8 +198,10 @@ impl ServeOptions {
             Err(_) => EnvFilter::try_new(&self.log)
                 .map_err(|e| ServerError::Config(format!("--log `{}`: {e}", self.log)))?,
         };
+        // Colours only when a person reads the terminal, never in a file or a log collector.
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr);
         // A subscriber set before (a test harness) stays; logging still works through it.
         let _ = if self.log_json {
@@ -224,6 +239,7 @@ impl ServeOptions {
             per_second: self.rate_limit,
             burst: self.rate_burst.max(1),
         });
+        config.trusted_proxies = self.trusted_proxies.clone();
         config.cors = cors(&self.cors_origins)?;
         config.body_limit = usize::try_from(self.body_limit)
             .map_err(|_| ServerError::Config("--body-limit is too large".into()))?;
