@@ -3,9 +3,13 @@
 //! Exit codes: `0` success; `2` bad input or usage (an unknown flag, a file that cannot be read
 //! or parsed, an invalid value, an unknown id: the command as typed cannot succeed); `1` a
 //! runtime failure (the database cannot be opened, a refused state change, a conflict, an I/O
-//! error while writing). Every error is printed as one line, `error: <message>`, on stderr.
+//! error while writing). Every error is printed as one line, `error: <message>`, on stderr; with
+//! `--json`, as one line of `{"code", "message", "details"}` JSON (the API's error body).
 
 use std::process::ExitCode;
+
+use merx_core::error::ErrorBody;
+use merx_core::ErrorCode;
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +20,9 @@ pub enum CliError {
     /// The command was valid but could not be carried out (exit code 1).
     #[error("{0}")]
     Runtime(String),
+    /// The store named by `--database-url` cannot be opened or read (exit code 1).
+    #[error("{0}")]
+    Store(String),
     /// An error from the core; its code decides the exit code.
     #[error(transparent)]
     Core(#[from] merx_core::Error),
@@ -34,13 +41,31 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             CliError::Input(_) => EXIT_INPUT,
-            CliError::Runtime(_) => EXIT_RUNTIME,
+            CliError::Runtime(_) | CliError::Store(_) => EXIT_RUNTIME,
             // 400 malformed, 404 not found, 422 breaks a rule: the input is at fault.
             CliError::Core(e) => match e.code().http_status() {
                 400 | 404 | 422 => EXIT_INPUT,
                 _ => EXIT_RUNTIME,
             },
         })
+    }
+}
+
+impl CliError {
+    /// The error as the wire's `{"code", "message", "details"}`, for `--json`: core errors keep
+    /// their own code; the CLI's own map to the nearest code of the core's table.
+    pub fn body(&self) -> ErrorBody {
+        let (code, message) = match self {
+            CliError::Core(e) => return e.to_body(),
+            CliError::Input(message) => (ErrorCode::ValidationFailed, message),
+            CliError::Store(message) => (ErrorCode::StorageUnavailable, message),
+            CliError::Runtime(message) => (ErrorCode::Internal, message),
+        };
+        ErrorBody {
+            code,
+            message: message.clone(),
+            details: None,
+        }
     }
 }
 

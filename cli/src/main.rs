@@ -21,26 +21,58 @@ use crate::cli::Cli;
 use crate::error::{CliError, EXIT_INPUT};
 
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
+    // Known before parsing, so that even a usage error answers in JSON when asked to.
+    let json = std::env::args().skip(1).any(|arg| arg == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+        Err(e) => return usage_error(e, json),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
-        Err(e) => return report(&CliError::Runtime(format!("cannot start the runtime: {e}"))),
+        Err(e) => {
+            return report(
+                &CliError::Runtime(format!("cannot start the runtime: {e}")),
+                json,
+            )
+        }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => report(&e),
+        Err(e) => report(&e, json),
     }
+}
+
+/// Exit status of a process whose reader went away (128 + SIGPIPE), as `head` users expect.
+const EXIT_CLOSED_PIPE: i32 = 141;
+
+/// `merx products list | head -2`: when the reader closes the pipe, stop quietly with the
+/// conventional status instead of panicking. Rust ignores SIGPIPE, so a write to a closed pipe
+/// is an error that `println!` turns into a panic; this hook recognises that one panic (and
+/// passes every other to the default hook). Catching it here covers every command's output
+/// without threading a write error through each `println!`.
+fn quiet_on_closed_stdout() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(EXIT_CLOSED_PIPE);
+        }
+        default_hook(info);
+    }));
 }
 
 /// Help and version go to stdout with success; every other parse error is one line on stderr
 /// with exit code 2.
-fn usage_error(error: clap::Error) -> ExitCode {
+fn usage_error(error: clap::Error, json: bool) -> ExitCode {
     match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = error.print();
@@ -61,13 +93,33 @@ fn usage_error(error: clap::Error) -> ExitCode {
                 .collect();
             let joined = paragraph.join(" ");
             let message = joined.strip_prefix("error: ").unwrap_or(&joined);
-            let _ = writeln!(std::io::stderr(), "error: {message} (see `merx --help`)");
+            if json {
+                let body = merx_core::error::ErrorBody {
+                    code: merx_core::ErrorCode::MalformedRequest,
+                    message: format!("{message} (see `merx --help`)"),
+                    details: None,
+                };
+                print_json_error(&body);
+            } else {
+                let _ = writeln!(std::io::stderr(), "error: {message} (see `merx --help`)");
+            }
             ExitCode::from(EXIT_INPUT)
         }
     }
 }
 
-fn report(error: &CliError) -> ExitCode {
-    let _ = writeln!(std::io::stderr(), "error: {error}");
+fn report(error: &CliError, json: bool) -> ExitCode {
+    if json {
+        print_json_error(&error.body());
+    } else {
+        let _ = writeln!(std::io::stderr(), "error: {error}");
+    }
     error.exit_code()
+}
+
+fn print_json_error(body: &merx_core::error::ErrorBody) {
+    let line = serde_json::to_string(body).unwrap_or_else(|_| {
+        r#"{"code":"internal","message":"the error could not be encoded"}"#.into()
+    });
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

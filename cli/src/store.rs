@@ -25,7 +25,7 @@ pub async fn open_sqlite(url: &str) -> Result<SqliteStore> {
         merx_sqlite::Error::InvalidUrl(_) => {
             CliError::Input(format!("invalid database URL `{url}`: {e}"))
         }
-        other => CliError::Runtime(format!("cannot open `{url}`: {other}")),
+        other => CliError::Store(format!("cannot open `{url}`: {other}")),
     })
 }
 
@@ -36,7 +36,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         ServerError::UnsupportedDatabase(_) => CliError::Input(format!(
             "unsupported database URL `{url}`: use sqlite://PATH, postgres://... or memory:"
         )),
-        ServerError::Store(reason) => CliError::Runtime(format!("cannot open `{url}`: {reason}")),
-        other => CliError::Runtime(format!("cannot open `{url}`: {other}")),
+        ServerError::Store(reason) => CliError::Store(format!("cannot open `{url}`: {reason}")),
+        other => CliError::Store(format!("cannot open `{url}`: {other}")),
     })
 }

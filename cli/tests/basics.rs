@@ -279,3 +279,80 @@ fn migrate_postgres() {
     assert_eq!(report["backend"], "postgres");
     assert!(report["schemaVersion"].as_i64().unwrap() >= 1);
 }
+
+#[test]
+fn a_closed_pipe_ends_a_listing_quietly() {
+    let shop = Shop::new();
+    shop.merx()
+        .args(["demo", "seed", "--catalog-only"])
+        .assert()
+        .success();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_merx"))
+        .current_dir(shop.dir.path())
+        .args(["--database-url", &shop.url, "products", "list"])
+        .env_remove("MERX_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the listing is written, as `| head -0` would.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(141), "{output:?}");
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn json_errors_are_the_api_error_body_on_stderr() {
+    let shop = Shop::new();
+    let missing = shop
+        .merx()
+        .args([
+            "--json",
+            "products",
+            "show",
+            "00000000-0000-4000-8000-000000000000",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    let body: serde_json::Value = serde_json::from_slice(&missing.stderr).unwrap();
+    assert_eq!(body["code"], "not_found", "{body}");
+    assert!(body["message"].is_string());
+    assert!(missing.stdout.is_empty());
+
+    let usage = shop
+        .merx()
+        .args(["--json", "products", "list", "--no-such-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    let body: serde_json::Value = serde_json::from_slice(&usage.stderr).unwrap();
+    assert_eq!(body["code"], "malformed_request", "{body}");
+
+    let unopenable = shop
+        .bare()
+        .args([
+            "--json",
+            "--database-url",
+            "sqlite:///nonexistent-dir/x/merx.db",
+            "products",
+            "list",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(unopenable.status.code(), Some(1));
+    let body: serde_json::Value = serde_json::from_slice(&unopenable.stderr).unwrap();
+    assert_eq!(body["code"], "storage_unavailable", "{body}");
+
+    // Without --json the same failure stays one plain line.
+    shop.merx()
+        .args(["products", "show", "00000000-0000-4000-8000-000000000000"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: "));
+}

@@ -26,7 +26,7 @@ pub async fn migrate(url: &str, json: bool) -> Result<()> {
         let version = store
             .schema_version()
             .await
-            .map_err(|e| CliError::Runtime(format!("cannot read the schema version: {e}")))?;
+            .map_err(|e| CliError::Store(format!("cannot read the schema version: {e}")))?;
         MigrationReport {
             backend: "sqlite",
             schema_version: i64::from(version),
@@ -34,10 +34,10 @@ pub async fn migrate(url: &str, json: bool) -> Result<()> {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = merx_postgres::PgStore::connect(url)
             .await
-            .map_err(|e| CliError::Runtime(format!("cannot open `{url}`: {e}")))?;
+            .map_err(|e| CliError::Store(format!("cannot open `{url}`: {e}")))?;
         let versions = merx_postgres::migrate::applied_versions(store.pool())
             .await
-            .map_err(|e| CliError::Runtime(format!("cannot read the schema version: {e}")))?;
+            .map_err(|e| CliError::Store(format!("cannot read the schema version: {e}")))?;
         MigrationReport {
             backend: "postgres",
             schema_version: versions.into_iter().max().unwrap_or(0),
