@@ -44,6 +44,42 @@ fn events_list_shows_the_outbox_in_order() {
 }
 
 #[test]
+fn a_type_filter_finds_events_beyond_the_first_window() {
+    let shop = Shop::new();
+    shop.merx()
+        .args(["demo", "seed", "--catalog-only"])
+        .assert()
+        .success();
+    shop.json(&[
+        "users",
+        "create",
+        "--email",
+        "late@example.com",
+        "--password",
+        "correct horse battery 42",
+        "--name",
+        "Late",
+    ]);
+    let window = shop.json(&["events", "list", "--limit", "5"]);
+    assert_eq!(window.as_array().unwrap().len(), 5);
+    let found = shop.json(&["events", "list", "--type", "UserRegistered", "--limit", "5"]);
+    let found = found.as_array().unwrap();
+    assert!(!found.is_empty());
+    assert!(
+        found
+            .iter()
+            .all(|e| e["payload"]["type"] == "UserRegistered"),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|e| e["payload"]["email"] == "late@example.com"),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn events_relay_once_delivers_signed_events_and_remembers_its_cursor() {
     let shop = Shop::new();
     shop.product("Canvas tote", "TOTE-1", "19.90", "10");

@@ -1965,6 +1965,59 @@ pub async fn outbox_sequences_and_delivery_cursors(store: Arc<dyn Store>, _spawn
         .await
         .unwrap();
     assert_eq!(pending, appended[3..].to_vec());
+    // A kind filter runs before the limit: one rare event after many others is found.
+    let many: Vec<NewEvent> = (0..60)
+        .map(|i| {
+            NewEvent::new(
+                EventPayload::ProductChanged {
+                    product_id: ProductId::new(),
+                    deleted: false,
+                },
+                at(10 + i),
+            )
+        })
+        .chain(std::iter::once(NewEvent::new(
+            EventPayload::OrderStatusChanged {
+                order_id: OrderId::new(),
+                from: OrderStatus::Pending,
+                to: OrderStatus::Processing,
+            },
+            at(80),
+        )))
+        .collect();
+    let many = store.append_events(many).await.unwrap();
+    let seq: Vec<u64> = many.iter().map(|e| e.sequence).collect();
+    let rare = store
+        .find_events(0, &["OrderStatusChanged".to_string()], 50)
+        .await
+        .unwrap();
+    assert_eq!(rare.len(), 1);
+    assert_eq!(rare[0].sequence, seq[60]);
+    let two_kinds = store
+        .find_events(
+            seq[0],
+            &[
+                "OrderStatusChanged".to_string(),
+                "ProductChanged".to_string(),
+            ],
+            3,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        two_kinds.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        seq[1..4].to_vec()
+    );
+    let any = store.find_events(seq[58], &[], 50).await.unwrap();
+    assert_eq!(
+        any.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        seq[59..].to_vec()
+    );
+    assert!(store
+        .find_events(0, &["NoSuchKind".to_string()], 50)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A small catalog for the search checks: categories Apparel > Shirts and Kitchen; products

@@ -138,6 +138,36 @@ impl EventStore for PgStore {
             .collect()
     }
 
+    async fn find_events(
+        &self,
+        after: u64,
+        kinds: &[String],
+        limit: u32,
+    ) -> StorageResult<Vec<OutboxEvent>> {
+        // A listing, not a delivery: no need to wait for appends in flight as `events_after` does.
+        let rows = sqlx::query(
+            "SELECT sequence, id, occurred_at, payload FROM outbox
+             WHERE sequence > $1 AND (cardinality($3::text[]) = 0 OR kind = ANY($3))
+             ORDER BY sequence LIMIT $2",
+        )
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .bind(kinds)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(OutboxEvent {
+                    sequence: to_u64(row.get("sequence"))?,
+                    id: EventId(row.get("id")),
+                    occurred_at: row.get("occurred_at"),
+                    payload: from_json(row.get("payload"))?,
+                })
+            })
+            .collect()
+    }
+
     async fn delivery_cursor(&self, consumer: &str) -> StorageResult<u64> {
         let cursor: Option<i64> =
             sqlx::query_scalar("SELECT sequence FROM delivery_cursors WHERE consumer = $1")

@@ -198,6 +198,30 @@ impl EventStore for SqliteStore {
         .await
     }
 
+    async fn find_events(
+        &self,
+        after: u64,
+        kinds: &[String],
+        limit: u32,
+    ) -> StorageResult<Vec<OutboxEvent>> {
+        // The kinds travel as one bound JSON array; `outbox_kind (kind, sequence)` serves the scan.
+        let kinds = json(&kinds)?;
+        self.read(move |tx| {
+            tx.prepare_cached(
+                "SELECT sequence, id, payload, occurred_at FROM outbox
+                 WHERE sequence > ?1
+                   AND (json_array_length(?3) = 0 OR kind IN (SELECT value FROM json_each(?3)))
+                 ORDER BY sequence LIMIT ?2",
+            )
+            .map_err(backend)?
+            .query_map(params![int(after), i64::from(limit), kinds], outbox_event)
+            .map_err(backend)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn delivery_cursor(&self, consumer: &str) -> StorageResult<u64> {
         let consumer = consumer.to_string();
         self.read(move |tx| {

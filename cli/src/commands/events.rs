@@ -38,10 +38,7 @@ pub async fn run(ctx: &Context, command: &EventsCommand) -> Result<()> {
             limit,
             kinds,
         } => {
-            let mut events = ctx.store.events_after(*after, *limit).await?;
-            if !kinds.is_empty() {
-                events.retain(|e| kinds.iter().any(|k| k == e.payload.kind()));
-            }
+            let mut events = ctx.store.find_events(*after, kinds, *limit).await?;
             // A listing is for looking, not for mailing: reset tokens stay in the outbox.
             for event in &mut events {
                 event.payload = event.payload.redacted();

@@ -1140,6 +1140,22 @@ impl EventStore for MemoryStore {
             .collect())
     }
 
+    async fn find_events(
+        &self,
+        after: u64,
+        kinds: &[String],
+        limit: u32,
+    ) -> StorageResult<Vec<OutboxEvent>> {
+        let state = self.state();
+        let start = (after as usize).min(state.events.len());
+        Ok(state.events[start..]
+            .iter()
+            .filter(|e| kinds.is_empty() || kinds.iter().any(|k| k == e.payload.kind()))
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
     async fn delivery_cursor(&self, consumer: &str) -> StorageResult<u64> {
         Ok(self.state().cursors.get(consumer).copied().unwrap_or(0))
     }

@@ -666,6 +666,15 @@ pub trait EventStore: MaybeSendSync {
     async fn append_events(&self, events: Vec<NewEvent>) -> StorageResult<Vec<OutboxEvent>>;
     /// Up to `limit` events with a sequence above `after`, in sequence order.
     async fn events_after(&self, after: u64, limit: u32) -> StorageResult<Vec<OutboxEvent>>;
+    /// Up to `limit` events with a sequence above `after` whose kind (`OrderPlaced`, ...) is one
+    /// of `kinds` (any kind when empty), in sequence order. The filter runs in the store, before
+    /// the limit, so a rare kind is found however many other events came first.
+    async fn find_events(
+        &self,
+        after: u64,
+        kinds: &[String],
+        limit: u32,
+    ) -> StorageResult<Vec<OutboxEvent>>;
     /// The last sequence delivered to `consumer` (0 before the first delivery).
     async fn delivery_cursor(&self, consumer: &str) -> StorageResult<u64>;
     /// Records that `consumer` has everything up to `sequence`. The cursor never moves back (a
