@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "idempotency_claims",
         sql: include_str!("../migrations/0004_idempotency_claims.sql"),
     },
+    Migration {
+        version: 5,
+        name: "settings_version",
+        sql: include_str!("../migrations/0005_settings_version.sql"),
+    },
 ];
 
 /// The schema version this build writes.
