@@ -111,8 +111,7 @@ def test_exclude_seen_and_fill_with_popular_reach_the_core(recommender):
     )
     assert bought & {r["item"] for r in let_through}
 
-    assert {r["source"] for r in recommender.recommend_for_user("nobody", 3)} == {"popular"}
-    assert recommender.recommend_for_user("nobody", 3, fill_with_popular=False) == []
-    assert recommender.also_bought("mug", 10, fill_with_popular=False) != recommender.also_bought(
-        "mug", 10
-    )
+    filled = recommender.also_bought("mug", 10)
+    assert "popular" in {r["source"] for r in filled}
+    unfilled = recommender.also_bought("mug", 10, fill_with_popular=False)
+    assert unfilled and {r["source"] for r in unfilled} == {"collaborative"}
