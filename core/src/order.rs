@@ -626,9 +626,9 @@ impl OrderService {
             return self.cancel(order_id, actor, idempotency_key).await;
         }
         let order = self.store.get_order(order_id).await?;
-        if !principal
-            .active_user_id()
-            .is_some_and(|id| order.customer_id == Some(id))
+        if order
+            .customer_id
+            .is_none_or(|owner| !principal.is_user(owner))
         {
             return Err(StorageError::not_found(OrderId::ENTITY, order_id).into());
         }
