@@ -9,7 +9,9 @@
 //!   a customer's cart is never reachable as a guest cart, whoever knows its id;
 //! - a guest id that no longer resolves (the cart was checked out or deleted) starts a new cart
 //!   rather than failing, because storefronts keep stale ids in cookies;
-//! - a cart is stored on its first change, so reading an empty cart writes nothing.
+//! - a cart is stored on its first change, so reading an empty cart writes nothing;
+//! - the system principal (the CLI, an embedding program) names carts by id, whoever owns them,
+//!   and an id that does not resolve is `not_found` (it has no cookie to be stale).
 
 use std::sync::Arc;
 
@@ -23,8 +25,16 @@ use crate::error::{CouponRejection, Error, Result};
 use crate::ids::{CartId, LineId, ProductId, ShippingMethodId, UserId, VariantId};
 use crate::money::Currency;
 use crate::pricing::{price_cart, PricedCart, PricingContext};
+use crate::principal::Principal;
 use crate::promotion::normalize_coupon_code;
 use crate::store::{StorageError, Store};
+
+fn cart_not_found(id: String) -> Error {
+    Error::NotFound {
+        entity: CartId::ENTITY,
+        id,
+    }
+}
 
 /// Whose cart an operation is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +43,23 @@ pub enum CartOwner {
     Customer(UserId),
     /// A guest: the cart with this id, if any was given.
     Guest(Option<CartId>),
+    /// The system principal: the cart with this id, whoever owns it. Only [`CartOwner::of`]
+    /// with [`Principal::System`] leads here; a shopper's request never does.
+    System(CartId),
+}
+
+impl CartOwner {
+    /// Whose cart `principal` works on: a signed-in customer's own (whatever `cart_id` says), a
+    /// guest's by `cart_id`, and for the system the cart `cart_id`, which it must name.
+    pub fn of(principal: &Principal, cart_id: Option<CartId>) -> Result<CartOwner> {
+        match principal {
+            Principal::User(user) => Ok(CartOwner::Customer(user.id)),
+            Principal::Guest => Ok(CartOwner::Guest(cart_id)),
+            Principal::System => cart_id
+                .map(CartOwner::System)
+                .ok_or_else(|| Error::validation("cartId", "name the cart to work on")),
+        }
+    }
 }
 
 /// A cart together with its price, as every cart response carries it.
@@ -75,6 +102,7 @@ impl CartService {
                 other => other,
             },
             CartOwner::Guest(None) => return Ok(None),
+            CartOwner::System(id) => self.store.get_cart(id).await,
         };
         match found {
             Ok(cart) => Ok(Some(cart)),
@@ -93,6 +121,7 @@ impl CartService {
                 let customer = match owner {
                     CartOwner::Customer(id) => Some(id),
                     CartOwner::Guest(_) => None,
+                    CartOwner::System(id) => return Err(cart_not_found(id.to_string())),
                 };
                 Loaded {
                     cart: Cart::new(currency, customer, self.clock.now()),
@@ -132,6 +161,29 @@ impl CartService {
         })
     }
 
+    /// Stores a new empty cart in `currency` for `customer` (`None`: a guest cart). A customer
+    /// creates only their own carts and a guest only guest carts; the system creates any.
+    pub async fn create_cart(
+        &self,
+        principal: &Principal,
+        currency: Currency,
+        customer: Option<UserId>,
+    ) -> Result<Cart> {
+        let allowed = match principal {
+            Principal::System => true,
+            Principal::User(user) => customer.is_none_or(|id| id == user.id),
+            Principal::Guest => customer.is_none(),
+        };
+        if !allowed {
+            return Err(Error::Forbidden {
+                action: "create a cart for another customer".into(),
+            });
+        }
+        let customer = customer.or_else(|| principal.user().map(|u| u.id));
+        let cart = Cart::new(currency, customer, self.clock.now());
+        Ok(self.store.create_cart(cart).await?)
+    }
+
     /// The owner's cart, priced; an empty unsaved cart in `currency` when there is none.
     pub async fn get(&self, owner: CartOwner, currency: Currency) -> Result<CartView> {
         let loaded = self.load(owner, currency).await?;
@@ -164,12 +216,11 @@ impl CartService {
     }
 
     async fn existing(&self, owner: CartOwner) -> Result<Loaded> {
-        let cart = self.find(owner).await?.ok_or_else(|| Error::NotFound {
-            entity: CartId::ENTITY,
-            id: match owner {
-                CartOwner::Guest(Some(id)) => id.to_string(),
+        let cart = self.find(owner).await?.ok_or_else(|| {
+            cart_not_found(match owner {
+                CartOwner::Guest(Some(id)) | CartOwner::System(id) => id.to_string(),
                 _ => "current".into(),
-            },
+            })
         })?;
         Ok(Loaded {
             read_version: Some(cart.version),

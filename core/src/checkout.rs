@@ -205,6 +205,7 @@ impl CheckoutService {
             CartOwner::Customer(id) => format!("customer:{id}:{key}"),
             CartOwner::Guest(Some(cart)) => format!("guest:{cart}:{key}"),
             CartOwner::Guest(None) => format!("guest:-:{key}"),
+            CartOwner::System(cart) => format!("cart:{cart}:{key}"),
         });
         if let Some(key) = &scoped {
             if let Some(order) = self.replay_for(owner, key, email.as_deref()).await? {
@@ -218,6 +219,7 @@ impl CheckoutService {
                 other => other,
             },
             CartOwner::Guest(None) => return Err(Error::CartEmpty),
+            CartOwner::System(id) => self.store.get_cart(id).await,
         };
         let cart = match found {
             Ok(cart) => cart,
@@ -263,7 +265,7 @@ impl CheckoutService {
         let first_cart = first.cart_id.ok_or_else(conflict)?;
         let current = match owner {
             CartOwner::Customer(id) => self.store.latest_cart_of_customer(id).await,
-            CartOwner::Guest(Some(id)) => self.store.get_cart(id).await,
+            CartOwner::Guest(Some(id)) | CartOwner::System(id) => self.store.get_cart(id).await,
             CartOwner::Guest(None) => Err(StorageError::not_found(CartId::ENTITY, "-")),
         };
         match current {

@@ -87,6 +87,7 @@ macro_rules! conformance_tests {
             inventory_set_stock_replaces_the_level,
             settings_promotions_round_trip,
             settings_pricing_and_shipping_round_trip,
+            settings_refuse_a_stale_pricing_write,
             carts_round_trip_with_versions,
             place_order_reserves_stock_and_writes_everything,
             place_order_is_all_or_nothing,
@@ -640,9 +641,20 @@ pub async fn settings_pricing_and_shipping_round_trip(store: Arc<dyn Store>, _sp
             ..TaxSettings::default()
         },
         rounding: RoundingMode::HalfEven,
+        version: 0,
     };
-    store.put_pricing_settings(settings.clone()).await.unwrap();
-    assert_eq!(store.pricing_settings().await.unwrap(), settings);
+    let saved = store
+        .put_pricing_settings(settings.clone(), 0)
+        .await
+        .unwrap();
+    assert_eq!(saved.version, 1);
+    assert_eq!(
+        store.pricing_settings().await.unwrap(),
+        PricingSettings {
+            version: 1,
+            ..settings.clone()
+        }
+    );
 
     let ground = ShippingMethod::flat("Ground", Currency::Usd, dec!(5.00));
     let express = ShippingMethod::flat("Express", Currency::Usd, dec!(15.00));
@@ -663,6 +675,51 @@ pub async fn settings_pricing_and_shipping_round_trip(store: Arc<dyn Store>, _sp
     assert_eq!(rules.shipping_methods, vec![ground]);
     assert_eq!(rules.tax, settings.tax);
     assert_eq!(rules.rounding, RoundingMode::HalfEven);
+}
+
+/// Pricing settings are written conditionally on the version read: a write based on a version
+/// that is no longer current is `conflict` and changes nothing, whatever version it claims.
+pub async fn settings_refuse_a_stale_pricing_write(store: Arc<dyn Store>, _spawn: Spawn<'_>) {
+    let first = PricingSettings {
+        rounding: RoundingMode::HalfEven,
+        ..PricingSettings::default()
+    };
+    let first = store.put_pricing_settings(first, 0).await.unwrap();
+    assert_eq!(first.version, 1);
+    let second = PricingSettings {
+        tax: TaxSettings {
+            shipping_taxable: true,
+            ..first.tax.clone()
+        },
+        ..first.clone()
+    };
+    let second = store.put_pricing_settings(second, 1).await.unwrap();
+    assert_eq!(second.version, 2);
+
+    // A writer that read version 1 (or never read at all) lost the race.
+    for stale in [0, 1, 3] {
+        let lost = PricingSettings {
+            tax: TaxSettings {
+                prices_include_tax: true,
+                ..TaxSettings::default()
+            },
+            rounding: RoundingMode::Down,
+            version: 2,
+        };
+        assert!(
+            matches!(
+                store.put_pricing_settings(lost, stale).await,
+                Err(StorageError::Conflict { .. })
+            ),
+            "a write based on version {stale} was accepted at version 2"
+        );
+    }
+    assert_eq!(store.pricing_settings().await.unwrap(), second);
+    assert_eq!(store.pricing_rules().await.unwrap().tax, second.tax);
+
+    let third = store.put_pricing_settings(second.clone(), 2).await.unwrap();
+    assert_eq!(third.version, 3);
+    assert_eq!(store.pricing_settings().await.unwrap(), third);
 }
 
 /// Carts: create (unique), get, optimistic save, latest of a customer, delete.

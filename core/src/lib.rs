@@ -10,7 +10,12 @@
 //! the `conformance` feature, the suite every backend must pass), the [`payment::PaymentGateway`]
 //! trait, and services that combine them: [`checkout::CheckoutService`], [`order::OrderService`],
 //! [`payment::PaymentProcessor`], [`user::UserService`] and [`review::ReviewService`]. Time, sleeping
-//! and randomness for retries come in from the shell ([`clock::Clock`], [`payment::Sleeper`]).
+//! and randomness for retries come in from the shell ([`clock::Clock`], [`payment::Sleeper`]), and
+//! so does where password hashing runs ([`user::PasswordHasher`]).
+//!
+//! The services are the only door: every shell calls them with a [`principal::Principal`] (a
+//! signed-in user, a guest, or the system for the CLI and embedding programs) and the services
+//! decide what that principal may do, so access rules exist once.
 #![warn(missing_docs)]
 
 pub mod cart;
@@ -32,6 +37,7 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod pricing;
+pub mod principal;
 pub mod promotion;
 pub mod recommend;
 pub mod relay;

@@ -1,5 +1,5 @@
-//! Paged listings with totals (`{"total", "page", "limit", "data"}`) and the visibility rules of
-//! the records they list.
+//! Paged listings with totals (`{"total", "page", "limit", "data"}`) of the records a principal
+//! may list (the visibility rules themselves are [`Principal`]'s).
 //!
 //! The store traits page with offset and limit but do not count; the counts here come from walking
 //! the store's pages, which is exact on every backend and cheap at the sizes an admin screen or an
@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::order::{Order, OrderStatus};
+use crate::principal::Principal;
 use crate::store::{OrderFilter, Page, Store};
-use crate::user::{Role, User, UserStatus};
+use crate::user::{User, UserStatus};
 
 /// Most records per page.
 pub const MAX_LIMIT: u32 = 100;
@@ -90,32 +91,15 @@ fn paginate<T>(all: Vec<T>, request: PageRequest) -> Result<Paged<T>> {
     })
 }
 
-/// Whether `viewer` may read the account `user_id`: their own, or any as an admin.
-pub fn can_view_user(viewer: &User, user_id: UserId) -> bool {
-    viewer.is_active() && (viewer.id == user_id || viewer.has_role(Role::Admin))
-}
-
-/// Whether `viewer` (`None` for a guest) may read `order`. A customer's order is theirs and the
-/// admins'; a guest order has no owner to check, so its unguessable id is the permission, as for
-/// guest carts.
-pub fn can_view_order(viewer: Option<&User>, order: &Order) -> bool {
-    match order.customer_id {
-        None => true,
-        Some(owner) => {
-            viewer.is_some_and(|v| v.is_active() && (v.id == owner || v.has_role(Role::Admin)))
-        }
-    }
-}
-
 /// Users, oldest first, optionally only those with `status` (deleted accounts count as
 /// inactive). Admins only.
 pub async fn list_users(
     store: &Arc<dyn Store>,
-    admin: &User,
+    principal: &Principal,
     status: Option<UserStatus>,
     request: PageRequest,
 ) -> Result<Paged<User>> {
-    admin.require_any_role(&[Role::Admin], "list users")?;
+    principal.require_admin("list users")?;
     let mut all = Vec::new();
     let mut offset = 0;
     loop {
@@ -139,27 +123,34 @@ pub async fn list_users(
     paginate(all, request)
 }
 
-/// Orders, newest first: the viewer's own, or everyone's (optionally one customer's) for an admin.
+/// Orders, newest first: the principal's own, or everyone's (optionally one customer's) for an
+/// admin. A guest has no order history to list.
 pub async fn list_orders(
     store: &Arc<dyn Store>,
-    viewer: &User,
+    principal: &Principal,
     customer: Option<UserId>,
     status: Option<OrderStatus>,
     request: PageRequest,
 ) -> Result<Paged<Order>> {
-    if !viewer.is_active() {
-        return Err(Error::AccountInactive);
-    }
-    let customer_id = if viewer.has_role(Role::Admin) {
+    let customer_id = if principal.is_admin() {
         customer
     } else {
+        let own = match principal.user() {
+            Some(user) if !user.is_active() => return Err(Error::AccountInactive),
+            Some(user) => user.id,
+            None => {
+                return Err(Error::Forbidden {
+                    action: "list orders without signing in".into(),
+                })
+            }
+        };
         match customer {
-            Some(other) if other != viewer.id => {
+            Some(other) if other != own => {
                 return Err(Error::Forbidden {
                     action: "list other customers' orders".into(),
                 })
             }
-            _ => Some(viewer.id),
+            _ => Some(own),
         }
     };
     let mut all = Vec::new();
@@ -183,39 +174,4 @@ pub async fn list_orders(
         offset += n;
     }
     paginate(all, request)
-}
-
-/// Whether `viewer` may see `product`: shoppers see active products only, admins every status.
-pub fn can_view_product(viewer: Option<&User>, product: &crate::catalog::Product) -> bool {
-    product.status == crate::catalog::ProductStatus::Active || viewer.is_some_and(is_admin)
-}
-
-/// The product status a catalog listing may show `viewer`: whatever an admin asks for (any when
-/// `None`), and always `active` for everyone else.
-pub fn listable_status(
-    viewer: Option<&User>,
-    requested: Option<crate::catalog::ProductStatus>,
-) -> Option<crate::catalog::ProductStatus> {
-    if viewer.is_some_and(is_admin) {
-        requested
-    } else {
-        Some(crate::catalog::ProductStatus::Active)
-    }
-}
-
-fn is_admin(user: &User) -> bool {
-    user.is_active() && user.has_role(Role::Admin)
-}
-
-/// Hidden reviews are shown only to moderators and admins; asking for them otherwise is refused.
-pub fn check_hidden_reviews_access(viewer: Option<&User>, include_hidden: bool) -> Result<()> {
-    if !include_hidden {
-        return Ok(());
-    }
-    match viewer {
-        Some(user) => user.require_any_role(&[Role::Moderator, Role::Admin], "see hidden reviews"),
-        None => Err(Error::Forbidden {
-            action: "see hidden reviews".into(),
-        }),
-    }
 }

@@ -21,10 +21,13 @@ use crate::event::{EventPayload, NewEvent};
 use crate::idempotency::{fingerprint, CANCEL_SCOPE};
 use crate::ids::{CartId, OrderId, OrderLineId, ProductId, PromotionId, UserId, VariantId};
 use crate::money::Currency;
-use crate::payment::{apply_refund, apply_void, save_order_change, PaymentProcessor};
+use crate::payment::{
+    apply_refund, apply_void, save_order_change, PaymentMethod, PaymentProcessor,
+    PaymentTransaction,
+};
+use crate::principal::Principal;
 use crate::store::{IdempotencyCompletion, OrderUpdate, StockRelease, StorageError, Store};
 use crate::text::check_text;
-use crate::user::{Role, User};
 
 /// Where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -587,21 +590,61 @@ impl OrderService {
             .await
     }
 
-    /// Cancels on behalf of `user`: an admin cancels any pending or processing order; a customer
-    /// cancels their own order while it is still `pending` (once the shop has started on it, only
-    /// the shop can). Another customer's order is `not_found`, so its id is not confirmed.
+    /// The order `order_id` if `principal` may see it (see [`Principal::can_view_order`]);
+    /// `not_found` otherwise, so ids of other customers' orders cannot be confirmed.
+    pub async fn get_for(&self, principal: &Principal, order_id: OrderId) -> Result<Order> {
+        let order = self.store.get_order(order_id).await?;
+        if principal.can_view_order(&order) {
+            Ok(order)
+        } else {
+            Err(StorageError::not_found(OrderId::ENTITY, order_id).into())
+        }
+    }
+
+    /// The payment attempts of an order `principal` may see, oldest first.
+    pub async fn transactions_for(
+        &self,
+        principal: &Principal,
+        order_id: OrderId,
+    ) -> Result<Vec<PaymentTransaction>> {
+        self.get_for(principal, order_id).await?;
+        Ok(self.store.list_transactions(order_id).await?)
+    }
+
+    /// Pays an order `principal` may see (see [`PaymentProcessor::charge`]); history records the
+    /// principal's actor.
+    pub async fn pay_for(
+        &self,
+        principal: &Principal,
+        order_id: OrderId,
+        method: &PaymentMethod,
+        idempotency_key: Option<&str>,
+    ) -> Result<Order> {
+        self.get_for(principal, order_id).await?;
+        self.payments
+            .charge(order_id, method, principal.actor(), idempotency_key)
+            .await
+    }
+
+    /// Cancels on behalf of `principal`: an admin (or the system) cancels any pending or
+    /// processing order; a customer cancels their own order while it is still `pending` (once
+    /// the shop has started on it, only the shop can). Another customer's order is `not_found`,
+    /// so its id is not confirmed.
     pub async fn cancel_for(
         &self,
-        user: &User,
+        principal: &Principal,
         order_id: OrderId,
         idempotency_key: Option<&str>,
     ) -> Result<Order> {
-        let actor = Actor::User { user_id: user.id };
-        if user.is_active() && user.has_role(Role::Admin) {
+        let actor = principal.actor();
+        if principal.is_admin() {
             return self.cancel(order_id, actor, idempotency_key).await;
         }
         let order = self.store.get_order(order_id).await?;
-        if !user.is_active() || order.customer_id != Some(user.id) {
+        if order
+            .customer_id
+            .is_none_or(|owner| !principal.is_user(owner))
+        {
             return Err(StorageError::not_found(OrderId::ENTITY, order_id).into());
         }
         // Processing is the one state the shop may still cancel from but the customer may not;

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ids::{ProductId, ReviewId, UserId};
+use crate::principal::Principal;
 use crate::store::{StorageError, Store};
 use crate::text::{check_multiline_text, check_text};
-use crate::user::{Role, User};
+use crate::user::Role;
 
 /// Whether shoppers see a review.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -115,14 +116,19 @@ impl ReviewService {
         ReviewService { store, clock }
     }
 
-    /// Publishes `author`'s review of `product_id`; a second review of the same product is a
-    /// `conflict`.
+    /// Publishes the signed-in `author`'s review of `product_id`; a second review of the same
+    /// product is a `conflict`. Reviews speak for a customer, so only a user principal writes one.
     pub async fn submit(
         &self,
-        author: &User,
+        author: &Principal,
         product_id: ProductId,
         input: ReviewInput,
     ) -> Result<Review> {
+        let Some(author) = author.user() else {
+            return Err(Error::Forbidden {
+                action: "review a product without an account".into(),
+            });
+        };
         if !author.is_active() {
             return Err(Error::AccountInactive);
         }
@@ -154,7 +160,7 @@ impl ReviewService {
 
     async fn moderate(
         &self,
-        moderator: &User,
+        moderator: &Principal,
         review_id: ReviewId,
         to: ReviewStatus,
     ) -> Result<Review> {
@@ -168,29 +174,35 @@ impl ReviewService {
             });
         }
         review.status = to;
-        review.moderated_by = Some(moderator.id);
+        review.moderated_by = moderator.user().map(|user| user.id);
         review.updated_at = self.clock.now();
         Ok(self.store.update_review(review).await?)
     }
 
     /// Hides a visible review. Moderators and admins only.
-    pub async fn hide(&self, moderator: &User, review_id: ReviewId) -> Result<Review> {
+    pub async fn hide(&self, moderator: &Principal, review_id: ReviewId) -> Result<Review> {
         self.moderate(moderator, review_id, ReviewStatus::Hidden)
             .await
     }
 
     /// Shows a hidden review again. Moderators and admins only.
-    pub async fn restore(&self, moderator: &User, review_id: ReviewId) -> Result<Review> {
+    pub async fn restore(&self, moderator: &Principal, review_id: ReviewId) -> Result<Review> {
         self.moderate(moderator, review_id, ReviewStatus::Visible)
             .await
     }
 
-    /// A product's reviews, newest first; hidden ones only when `include_hidden`.
+    /// A product's reviews, newest first; hidden ones too with `include_hidden`, which only
+    /// moderators and admins may ask for. An unknown product is `not_found`.
     pub async fn for_product(
         &self,
+        viewer: &Principal,
         product_id: ProductId,
         include_hidden: bool,
     ) -> Result<Vec<Review>> {
+        if include_hidden {
+            viewer.require_any_role(&[Role::Moderator, Role::Admin], "see hidden reviews")?;
+        }
+        self.store.get_product(product_id).await?;
         Ok(self.store.list_reviews(product_id, include_hidden).await?)
     }
 }

@@ -9,8 +9,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use async_trait::async_trait;
+
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,7 +21,8 @@ use sha2::{Digest, Sha256};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ids::UserId;
-use crate::store::{StorageError, Store};
+use crate::principal::Principal;
+use crate::store::{MaybeSendSync, StorageError, Store};
 use crate::text::check_text;
 
 /// What a user may do.
@@ -301,6 +304,36 @@ impl PasswordHashing {
     }
 }
 
+/// Where argon2 runs. Hashing and verifying take tens of milliseconds of CPU on purpose; on an
+/// async runtime that is tens of milliseconds in which a worker thread serves no one else, so a
+/// server hands the work to a blocking pool. The core has no runtime to do that with, so the
+/// shell says how: [`HashInPlace`] (the default) for callers that are not serving others
+/// concurrently (the CLI, tests, wasm32), a thread-pool hasher in the server.
+#[cfg_attr(target_family = "wasm", async_trait(?Send))]
+#[cfg_attr(not(target_family = "wasm"), async_trait)]
+pub trait PasswordHasher: MaybeSendSync + fmt::Debug {
+    /// [`PasswordHashing::hash`] of `password` with `hashing`.
+    async fn hash(&self, hashing: PasswordHashing, password: String) -> Result<String>;
+    /// [`PasswordHashing::verify`] of `password` against `phc`.
+    async fn verify(&self, password: String, phc: String) -> bool;
+}
+
+/// Hashes on the calling thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HashInPlace;
+
+#[cfg_attr(target_family = "wasm", async_trait(?Send))]
+#[cfg_attr(not(target_family = "wasm"), async_trait)]
+impl PasswordHasher for HashInPlace {
+    async fn hash(&self, hashing: PasswordHashing, password: String) -> Result<String> {
+        hashing.hash(&password)
+    }
+
+    async fn verify(&self, password: String, phc: String) -> bool {
+        PasswordHashing::verify(&password, &phc)
+    }
+}
+
 /// Hex SHA-256 of a reset token, the only form a store sees.
 pub fn hash_reset_token(token: &str) -> String {
     to_hex(&Sha256::digest(token.trim().as_bytes()))
@@ -371,19 +404,38 @@ pub struct UserService {
     clock: Arc<dyn Clock>,
     policy: PasswordPolicy,
     hashing: PasswordHashing,
+    hasher: Arc<dyn PasswordHasher>,
     reset_ttl: Duration,
 }
 
 impl UserService {
-    /// A service with the default policy, OWASP hashing cost and one-hour reset tokens.
+    /// A service with the default policy, OWASP hashing cost (hashed in place) and one-hour reset
+    /// tokens.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> UserService {
         UserService {
             store,
             clock,
             policy: PasswordPolicy::default(),
             hashing: PasswordHashing::default(),
+            hasher: Arc::new(HashInPlace),
             reset_ttl: Duration::hours(1),
         }
+    }
+
+    /// Replaces where hashing runs.
+    pub fn with_hasher(mut self, hasher: Arc<dyn PasswordHasher>) -> Self {
+        self.hasher = hasher;
+        self
+    }
+
+    async fn hash(&self, password: &str) -> Result<String> {
+        self.hasher.hash(self.hashing, password.to_owned()).await
+    }
+
+    async fn verify(&self, password: &str, phc: &str) -> bool {
+        self.hasher
+            .verify(password.to_owned(), phc.to_owned())
+            .await
     }
 
     /// Replaces the password policy.
@@ -414,7 +466,7 @@ impl UserService {
             id: UserId::new(),
             email,
             name,
-            password_hash: self.hashing.hash(&registration.password)?,
+            password_hash: self.hash(&registration.password).await?,
             roles: vec![Role::Customer],
             status: UserStatus::Active,
             created_at: now,
@@ -441,10 +493,10 @@ impl UserService {
         };
         let Some(user) = user else {
             // Spend what a verification costs, so response time does not reveal unknown emails.
-            self.hashing.hash(password)?;
+            self.hash(password).await?;
             return Err(Error::InvalidCredentials);
         };
-        if !PasswordHashing::verify(password, &user.password_hash) {
+        if !self.verify(password, &user.password_hash).await {
             return Err(Error::InvalidCredentials);
         }
         if !user.is_active() {
@@ -468,8 +520,13 @@ impl UserService {
     }
 
     /// Replaces a user's roles. Admins only. A real change ends the user's sessions.
-    pub async fn set_roles(&self, admin: &User, user_id: UserId, roles: &[Role]) -> Result<User> {
-        admin.require_any_role(&[Role::Admin], "change roles")?;
+    pub async fn set_roles(
+        &self,
+        principal: &Principal,
+        user_id: UserId,
+        roles: &[Role],
+    ) -> Result<User> {
+        principal.require_admin("change roles")?;
         let mut roles = roles.to_vec();
         roles.sort();
         roles.dedup();
@@ -480,19 +537,19 @@ impl UserService {
     /// so re-activating an account does not bring back the tokens it had.
     pub async fn set_status(
         &self,
-        admin: &User,
+        principal: &Principal,
         user_id: UserId,
         status: UserStatus,
     ) -> Result<User> {
-        admin.require_any_role(&[Role::Admin], "change account status")?;
+        principal.require_admin("change account status")?;
         self.change(user_id, |u| u.status = status).await
     }
 
     /// Soft-deletes an account: it stays for order history but can no longer sign in. Admins, or
     /// the user themself.
-    pub async fn delete(&self, actor: &User, user_id: UserId) -> Result<User> {
-        if actor.id != user_id {
-            actor.require_any_role(&[Role::Admin], "delete other accounts")?;
+    pub async fn delete(&self, principal: &Principal, user_id: UserId) -> Result<User> {
+        if !principal.is_user(user_id) {
+            principal.require_admin("delete other accounts")?;
         }
         let now = self.clock.now();
         self.change(user_id, |u| {
@@ -511,26 +568,29 @@ impl UserService {
         new_password: &str,
     ) -> Result<User> {
         let user = self.store.get_user(user_id).await?;
-        if !PasswordHashing::verify(current, &user.password_hash) {
+        if !self.verify(current, &user.password_hash).await {
             return Err(Error::InvalidCredentials);
         }
         self.policy.check(new_password, &user.email)?;
-        let hash = self.hashing.hash(new_password)?;
+        let hash = self.hash(new_password).await?;
         self.change(user_id, |u| u.password_hash = hash).await
     }
 
     /// Soft-deletes an account: one's own, or any as an admin. An admin cannot delete their own
     /// account (another admin must), so a store cannot lose its last admin by a slip.
-    pub async fn close_account(&self, actor: &User, user_id: UserId) -> Result<User> {
-        if actor.id == user_id && actor.has_role(Role::Admin) {
+    pub async fn close_account(&self, principal: &Principal, user_id: UserId) -> Result<User> {
+        if principal
+            .user()
+            .is_some_and(|actor| actor.id == user_id && actor.has_role(Role::Admin))
+        {
             return Err(self_lockout());
         }
-        if !crate::listing::can_view_user(actor, user_id) {
+        if !principal.can_view_user(user_id) {
             return Err(Error::Forbidden {
                 action: "delete other accounts".into(),
             });
         }
-        self.delete(actor, user_id).await
+        self.delete(principal, user_id).await
     }
 
     /// Creates an active account with the admin and customer roles. For trusted callers only
@@ -593,7 +653,7 @@ impl UserService {
             return Err(Error::AccountInactive);
         }
         self.policy.check(new_password, &user.email)?;
-        let hash = self.hashing.hash(new_password)?;
+        let hash = self.hash(new_password).await?;
         let user = self.change(user.id, |u| u.password_hash = hash).await?;
         self.store.delete_password_resets(user.id).await?;
         Ok(user)
@@ -635,9 +695,9 @@ pub struct ProfileUpdate {
 }
 
 impl UserService {
-    /// The account `user_id` as `viewer` may see it: their own, or any for an admin.
-    pub async fn get_for(&self, viewer: &User, user_id: UserId) -> Result<User> {
-        if !crate::listing::can_view_user(viewer, user_id) {
+    /// The account `user_id` as `principal` may see it: their own, or any for an admin.
+    pub async fn get_for(&self, principal: &Principal, user_id: UserId) -> Result<User> {
+        if !principal.can_view_user(user_id) {
             return Err(Error::Forbidden {
                 action: "read other accounts".into(),
             });
@@ -645,27 +705,29 @@ impl UserService {
         Ok(self.store.get_user(user_id).await?)
     }
 
-    /// Applies a profile change by `actor` to `user_id`.
+    /// Applies a profile change by `principal` to `user_id`.
     pub async fn update_profile(
         &self,
-        actor: &User,
+        principal: &Principal,
         user_id: UserId,
         update: ProfileUpdate,
     ) -> Result<User> {
-        if !crate::listing::can_view_user(actor, user_id) {
+        if !principal.can_view_user(user_id) {
             return Err(Error::Forbidden {
                 action: "change other accounts".into(),
             });
         }
         if update.status.is_some() || update.roles.is_some() {
-            actor.require_any_role(&[Role::Admin], "change account status or roles")?;
+            principal.require_admin("change account status or roles")?;
         }
         let demotes_self = update
             .roles
             .as_ref()
             .is_some_and(|roles| !roles.contains(&Role::Admin));
         let disables_self = update.status.is_some_and(|s| s != UserStatus::Active);
-        if actor.id == user_id && (demotes_self || disables_self) {
+        if principal.user().is_some_and(|actor| actor.id == user_id)
+            && (demotes_self || disables_self)
+        {
             return Err(self_lockout());
         }
         let name = update.name.as_deref().map(check_display_name).transpose()?;

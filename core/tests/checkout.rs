@@ -50,7 +50,7 @@ async fn an_order_freezes_the_priced_cart() {
         },
         ..PricingSettings::default()
     };
-    world.store.put_pricing_settings(settings).await.unwrap();
+    world.store.put_pricing_settings(settings, 0).await.unwrap();
     let ground = world
         .store
         .put_shipping_method(ShippingMethod::flat("Ground", Currency::Usd, dec!(4.95)))

@@ -4,6 +4,7 @@ mod support;
 
 use chrono::Duration;
 use merx_core::order::Actor;
+use merx_core::principal::Principal;
 use merx_core::review::{ReviewInput, ReviewService, ReviewStatus};
 use merx_core::store::memory::MemoryStore;
 use merx_core::user::{
@@ -12,6 +13,11 @@ use merx_core::user::{
 use merx_core::{Error, ErrorCode};
 use rust_decimal_macros::dec;
 use support::World;
+
+/// A signed-in user as the services take them.
+fn p(user: &User) -> Principal {
+    Principal::User(user.clone())
+}
 
 fn users(world: &World) -> UserService {
     UserService::new(world.store.clone(), world.clock.clone())
@@ -108,7 +114,7 @@ async fn authentication_checks_password_and_status() {
     admin.roles = vec![Role::Admin];
     let admin = world.store.update_user(admin).await.unwrap();
     service
-        .set_status(&admin, ada.id, UserStatus::Inactive)
+        .set_status(&p(&admin), ada.id, UserStatus::Inactive)
         .await
         .unwrap();
     assert_eq!(
@@ -119,7 +125,7 @@ async fn authentication_checks_password_and_status() {
         Error::AccountInactive
     );
     service
-        .set_status(&admin, ada.id, UserStatus::Active)
+        .set_status(&p(&admin), ada.id, UserStatus::Active)
         .await
         .unwrap();
     service
@@ -130,7 +136,7 @@ async fn authentication_checks_password_and_status() {
     let ada = world.store.get_user(ada.id).await.unwrap();
     assert_eq!(
         service
-            .set_status(&ada, admin.id, UserStatus::Inactive)
+            .set_status(&p(&ada), admin.id, UserStatus::Inactive)
             .await
             .unwrap_err()
             .code(),
@@ -138,7 +144,7 @@ async fn authentication_checks_password_and_status() {
     );
     assert_eq!(
         service
-            .set_roles(&ada, ada.id, &[Role::Admin])
+            .set_roles(&p(&ada), ada.id, &[Role::Admin])
             .await
             .unwrap_err()
             .code(),
@@ -146,7 +152,7 @@ async fn authentication_checks_password_and_status() {
     );
     let promoted = service
         .set_roles(
-            &admin,
+            &p(&admin),
             ada.id,
             &[Role::Moderator, Role::Customer, Role::Moderator],
         )
@@ -185,10 +191,10 @@ async fn soft_delete_keeps_the_record_but_blocks_sign_in() {
         .await
         .unwrap();
     assert_eq!(
-        service.delete(&bob, ada.id).await.unwrap_err().code(),
+        service.delete(&p(&bob), ada.id).await.unwrap_err().code(),
         ErrorCode::Forbidden
     );
-    let deleted = service.delete(&ada, ada.id).await.unwrap();
+    let deleted = service.delete(&p(&ada), ada.id).await.unwrap();
     assert_eq!(deleted.deleted_at, Some(support::start()));
     assert_eq!(deleted.status, UserStatus::Inactive);
     assert_eq!(world.store.get_user(ada.id).await.unwrap().id, ada.id);
@@ -232,7 +238,7 @@ async fn the_session_generation_moves_with_password_roles_and_status_and_nothing
 
     let renamed = service
         .update_profile(
-            &ada,
+            &p(&ada),
             ada.id,
             ProfileUpdate {
                 name: Some("Ada Lovelace".into()),
@@ -246,7 +252,7 @@ async fn the_session_generation_moves_with_password_roles_and_status_and_nothing
         "a new name is not a new session"
     );
     service
-        .set_roles(&admin, ada.id, &[Role::Customer])
+        .set_roles(&p(&admin), ada.id, &[Role::Customer])
         .await
         .unwrap();
     assert_eq!(generation().await, 0, "the same roles are no change");
@@ -278,14 +284,14 @@ async fn the_session_generation_moves_with_password_roles_and_status_and_nothing
     assert_eq!(reset.session_generation, 2, "password reset");
 
     service
-        .set_roles(&admin, ada.id, &[Role::Customer, Role::Moderator])
+        .set_roles(&p(&admin), ada.id, &[Role::Customer, Role::Moderator])
         .await
         .unwrap();
     assert_eq!(generation().await, 3, "role change");
     let ada_now = world.store.get_user(ada.id).await.unwrap();
     service
         .update_profile(
-            &admin,
+            &p(&admin),
             ada.id,
             ProfileUpdate {
                 roles: Some(vec![Role::Customer]),
@@ -296,16 +302,16 @@ async fn the_session_generation_moves_with_password_roles_and_status_and_nothing
         .unwrap();
     assert_eq!(generation().await, 4, "role change through the profile");
     service
-        .set_status(&admin, ada.id, UserStatus::Inactive)
+        .set_status(&p(&admin), ada.id, UserStatus::Inactive)
         .await
         .unwrap();
     assert_eq!(generation().await, 5, "disabled");
     service
-        .set_status(&admin, ada.id, UserStatus::Active)
+        .set_status(&p(&admin), ada.id, UserStatus::Active)
         .await
         .unwrap();
     assert_eq!(generation().await, 6, "enabled again");
-    let deleted = service.close_account(&ada_now, ada.id).await.unwrap();
+    let deleted = service.close_account(&p(&ada_now), ada.id).await.unwrap();
     assert_eq!(deleted.session_generation, 7, "deleted");
     assert_eq!(
         world
@@ -459,14 +465,17 @@ async fn reviews_are_one_per_user_and_product_verified_from_orders_and_moderated
         title: " Great tee ".into(),
         body: "Soft.".into(),
     };
-    let verified = reviews.submit(&buyer, tee.id, input(5)).await.unwrap();
+    let verified = reviews.submit(&p(&buyer), tee.id, input(5)).await.unwrap();
     assert!(verified.verified_purchase);
     assert_eq!(verified.title, "Great tee");
-    let unverified = reviews.submit(&browser, tee.id, input(2)).await.unwrap();
+    let unverified = reviews
+        .submit(&p(&browser), tee.id, input(2))
+        .await
+        .unwrap();
     assert!(!unverified.verified_purchase);
     assert_eq!(
         reviews
-            .submit(&buyer, tee.id, input(4))
+            .submit(&p(&buyer), tee.id, input(4))
             .await
             .unwrap_err()
             .code(),
@@ -474,7 +483,7 @@ async fn reviews_are_one_per_user_and_product_verified_from_orders_and_moderated
     );
     assert_eq!(
         reviews
-            .submit(&browser, tee.id, input(6))
+            .submit(&p(&browser), tee.id, input(6))
             .await
             .unwrap_err()
             .code(),
@@ -482,7 +491,7 @@ async fn reviews_are_one_per_user_and_product_verified_from_orders_and_moderated
     );
     assert_eq!(
         reviews
-            .submit(&browser, merx_core::ids::ProductId::new(), input(3))
+            .submit(&p(&browser), merx_core::ids::ProductId::new(), input(3))
             .await
             .unwrap_err()
             .code(),
@@ -491,29 +500,61 @@ async fn reviews_are_one_per_user_and_product_verified_from_orders_and_moderated
 
     assert_eq!(
         reviews
-            .hide(&buyer, unverified.id)
+            .hide(&p(&buyer), unverified.id)
             .await
             .unwrap_err()
             .code(),
         ErrorCode::Forbidden
     );
-    let hidden = reviews.hide(&moderator, unverified.id).await.unwrap();
+    let hidden = reviews.hide(&p(&moderator), unverified.id).await.unwrap();
     assert_eq!(
         (hidden.status, hidden.moderated_by),
         (ReviewStatus::Hidden, Some(moderator.id))
     );
     assert_eq!(
         reviews
-            .hide(&moderator, unverified.id)
+            .hide(&p(&moderator), unverified.id)
             .await
             .unwrap_err()
             .code(),
         ErrorCode::InvalidTransition
     );
-    assert_eq!(reviews.for_product(tee.id, false).await.unwrap().len(), 1);
-    assert_eq!(reviews.for_product(tee.id, true).await.unwrap().len(), 2);
-    reviews.restore(&moderator, unverified.id).await.unwrap();
-    assert_eq!(reviews.for_product(tee.id, false).await.unwrap().len(), 2);
+    assert_eq!(
+        reviews
+            .for_product(&Principal::Guest, tee.id, false)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        reviews
+            .for_product(&p(&moderator), tee.id, true)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        reviews
+            .for_product(&p(&buyer), tee.id, true)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::Forbidden
+    );
+    reviews
+        .restore(&p(&moderator), unverified.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        reviews
+            .for_product(&Principal::Guest, tee.id, false)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ use merx_core::catalog::{Category, Product, ProductStatus, Variant};
 use merx_core::catalog_service::CatalogService;
 use merx_core::clock::Clock;
 use merx_core::ids::ProductId;
+use merx_core::principal::Principal;
 use merx_core::promotion::{
     Conditions, CurrencyAmounts, LineSelector, Promotion, PromotionEffect, Target,
 };
@@ -119,7 +120,7 @@ pub async fn load_demo_data(
     hashing: PasswordHashing,
 ) -> Result<DemoSummary> {
     let users = UserService::new(store.clone(), clock.clone()).with_hashing(hashing);
-    let admin = users
+    users
         .register_admin(Registration {
             email: admin.email.clone(),
             password: admin.password.clone(),
@@ -128,27 +129,29 @@ pub async fn load_demo_data(
         .await?;
     let catalog = CatalogService::new(store.clone(), clock.clone());
     let settings = SettingsService::new(store.clone());
+    // The loader sets the shop up itself; the admin account is for the people trying it.
+    let system = Principal::System;
 
     let apparel = catalog
-        .create_category(&admin, Category::new("Apparel"))
+        .create_category(&system, Category::new("Apparel"))
         .await?;
     let tees = catalog
-        .create_category(&admin, Category::child_of(apparel.id, "T-shirts"))
+        .create_category(&system, Category::child_of(apparel.id, "T-shirts"))
         .await?;
     let hoodies = catalog
-        .create_category(&admin, Category::child_of(apparel.id, "Hoodies"))
+        .create_category(&system, Category::child_of(apparel.id, "Hoodies"))
         .await?;
     let home = catalog
-        .create_category(&admin, Category::new("Home"))
+        .create_category(&system, Category::new("Home"))
         .await?;
     let mugs = catalog
-        .create_category(&admin, Category::child_of(home.id, "Mugs"))
+        .create_category(&system, Category::child_of(home.id, "Mugs"))
         .await?;
     let posters = catalog
-        .create_category(&admin, Category::child_of(home.id, "Posters"))
+        .create_category(&system, Category::child_of(home.id, "Posters"))
         .await?;
     let books = catalog
-        .create_category(&admin, Category::new("Books"))
+        .create_category(&system, Category::new("Books"))
         .await?;
 
     let mut specs: Vec<(String, String, _, Vec<Variant>)> = Vec::new();
@@ -287,12 +290,12 @@ pub async fn load_demo_data(
         product.status = ProductStatus::Active;
         product.category_ids = vec![category];
         product.attributes = BTreeMap::from([("brand".to_string(), "Merx demo".to_string())]);
-        product_ids.push(catalog.create_product(&admin, product).await?.id);
+        product_ids.push(catalog.create_product(&system, product).await?.id);
     }
 
     settings
         .create_promotion(
-            &admin,
+            &system,
             Promotion {
                 description: "15% off every mug".into(),
                 ..Promotion::new(
@@ -322,13 +325,14 @@ pub async fn load_demo_data(
         ..Conditions::default()
     };
     welcome.per_customer_limit = Some(1);
-    settings.create_promotion(&admin, welcome).await?;
+    settings.create_promotion(&system, welcome).await?;
 
     let mut ca = TaxRate::new("CA sales tax", "US", "standard", price("7.25"));
     ca.region = Some("CA".into());
+    let read_version = settings.pricing_settings(&system).await?.version;
     settings
         .put_pricing_settings(
-            &admin,
+            &system,
             PricingSettings {
                 tax: TaxSettings {
                     default_country: Some("US".into()),
@@ -339,6 +343,7 @@ pub async fn load_demo_data(
                     ],
                     ..TaxSettings::default()
                 },
+                version: read_version,
                 ..PricingSettings::default()
             },
         )
@@ -346,17 +351,17 @@ pub async fn load_demo_data(
 
     let mut standard = ShippingMethod::flat("Standard (3-5 days)", Currency::Usd, price("4.99"));
     standard.free_over = Some(CurrencyAmounts::from([(Currency::Usd, price("50"))]));
-    settings.create_shipping_method(&admin, standard).await?;
+    settings.create_shipping_method(&system, standard).await?;
     settings
         .create_shipping_method(
-            &admin,
+            &system,
             ShippingMethod::flat("Express (1-2 days)", Currency::Usd, price("14.99")),
         )
         .await?;
     let mut international = ShippingMethod::flat("International", Currency::Usd, price("24.00"));
     international.countries = vec!["DE".into(), "FR".into(), "GB".into(), "CA".into()];
     settings
-        .create_shipping_method(&admin, international)
+        .create_shipping_method(&system, international)
         .await?;
 
     Ok(DemoSummary {

@@ -4,7 +4,8 @@
 //! and turn every rejection into an [`AppError`]: unparseable input is `malformed_request` (400),
 //! well-formed JSON with wrong types or missing fields is `validation_failed` (422), an oversized
 //! body is `payload_too_large` (413). The caller extractors read the bearer token and load the
-//! user, so handlers get a [`merx_core::user::User`] or a rejection, never a raw header.
+//! user, so handlers get a [`merx_core::user::User`] (or a [`Principal`] to hand to the core's
+//! services) or a rejection, never a raw header.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -12,6 +13,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use merx_core::ids::CartId;
+use merx_core::principal::Principal;
 use merx_core::store::StorageError;
 use merx_core::user::{Role, User};
 use merx_core::{Error, ErrorCode};
@@ -196,6 +198,22 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
+/// The caller as the core's services take it: the signed-in user, or a guest. A token that is
+/// present but bad is refused, never treated as a guest.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Caller(Principal::from(load_caller(parts, state).await?)))
+    }
+}
+
 fn unauthenticated() -> AppError {
     AppError::new(
         ErrorCode::Unauthenticated,
@@ -221,9 +239,25 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// A signed-in admin.
+/// A signed-in admin. The services decide who may do what; this only turns everyone else away
+/// before the request body is read, so a customer's request to an admin route is 403 whatever
+/// it carries.
 #[derive(Debug, Clone)]
 pub struct Admin(pub User);
+
+impl Admin {
+    /// The admin as a principal for the core's services.
+    pub fn principal(self) -> Principal {
+        Principal::User(self.0)
+    }
+}
+
+impl SignedIn {
+    /// The user as a principal for the core's services.
+    pub fn principal(self) -> Principal {
+        Principal::User(self.0)
+    }
+}
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = AppError;

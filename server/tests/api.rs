@@ -537,6 +537,79 @@ async fn store_settings_promotions_tax_shipping_currencies() {
         .await;
     assert_error(&bad, 422, "validation_failed");
 
+    // Writes name the version they read; a write based on settings that changed since is
+    // refused and changes nothing.
+    let read = settings.body.clone();
+    let rate = h
+        .post(
+            "/v1/settings/tax-rates",
+            Some(&admin),
+            json!({"name": "GST", "country": "ca", "percent": "5"}),
+        )
+        .await;
+    assert_eq!(rate.status, 201, "{}", rate.body);
+    assert_eq!(rate.body["country"], "CA");
+    let rate_id = rate.body["id"].as_str().unwrap().to_string();
+    let mut stale = read.clone();
+    stale["rounding"] = json!("down");
+    assert_error(
+        &h.put("/v1/settings/pricing", Some(&admin), stale).await,
+        409,
+        "conflict",
+    );
+    let current = h.get("/v1/settings/pricing", Some(&admin)).await.body;
+    assert_eq!(current["version"], read["version"].as_u64().unwrap() + 1);
+    assert_eq!(current["tax"]["rates"].as_array().unwrap().len(), 4);
+    assert_ne!(current["rounding"], "down");
+    let mut fresh = current.clone();
+    fresh["rounding"] = json!("down");
+    let saved = h.put("/v1/settings/pricing", Some(&admin), fresh).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(
+        saved.body["version"],
+        current["version"].as_u64().unwrap() + 1
+    );
+
+    let changed = h
+        .put(
+            &format!("/v1/settings/tax-rates/{rate_id}"),
+            Some(&admin),
+            json!({"name": "GST", "country": "CA", "percent": "6"}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(
+        (changed.body["id"].as_str(), &changed.body["percent"]),
+        (Some(rate_id.as_str()), &json!("6"))
+    );
+    let after = h.get("/v1/settings/pricing", Some(&admin)).await.body;
+    assert_eq!(
+        after["rounding"], "down",
+        "a rate change keeps the other settings"
+    );
+    assert_error(
+        &h.put(
+            &format!("/v1/settings/tax-rates/{rate_id}"),
+            Some(&admin),
+            json!({"name": "GST", "country": "Canada", "percent": "5"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    assert_eq!(
+        h.delete(&format!("/v1/settings/tax-rates/{rate_id}"), Some(&admin))
+            .await
+            .status,
+        204
+    );
+    assert_error(
+        &h.delete(&format!("/v1/settings/tax-rates/{rate_id}"), Some(&admin))
+            .await,
+        404,
+        "not_found",
+    );
+
     let methods = h.get("/v1/shipping-methods", None).await;
     assert_eq!(methods.body.as_array().unwrap().len(), 3);
     let method = h

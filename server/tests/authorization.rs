@@ -244,13 +244,44 @@ async fn every_route_checks_who_is_calling() {
         [401, 403, 403, 200],
     )
     .await;
+    // A pricing write names the version it read.
+    let version = h.get("/v1/settings/pricing", Some(&admin)).await.body["version"].clone();
     expect(
         &h,
         &tokens,
         "PUT",
         "/v1/settings/pricing",
-        Some(json!({"tax": {"rates": []}})),
+        Some(json!({"tax": {"rates": []}, "version": version})),
         [401, 403, 403, 200],
+    )
+    .await;
+    expect(
+        &h,
+        &tokens,
+        "POST",
+        "/v1/settings/tax-rates",
+        Some(json!({"name": "VAT", "country": "DE", "percent": "19"})),
+        [401, 403, 403, 201],
+    )
+    .await;
+    let rates = h.get("/v1/settings/pricing", Some(&admin)).await.body["tax"]["rates"].clone();
+    let rate_id = rates[0]["id"].as_str().unwrap().to_string();
+    expect(
+        &h,
+        &tokens,
+        "PUT",
+        &format!("/v1/settings/tax-rates/{rate_id}"),
+        Some(json!({"name": "VAT", "country": "DE", "percent": "20"})),
+        [401, 403, 403, 200],
+    )
+    .await;
+    expect(
+        &h,
+        &tokens,
+        "DELETE",
+        &format!("/v1/settings/tax-rates/{rate_id}"),
+        None,
+        [401, 403, 403, 204],
     )
     .await;
     expect(

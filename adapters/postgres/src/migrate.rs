@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "idempotency_claims",
         sql: include_str!("../migrations/0005_idempotency_claims.sql"),
     },
+    Migration {
+        version: 6,
+        name: "settings_version",
+        sql: include_str!("../migrations/0006_settings_version.sql"),
+    },
 ];
 
 /// Advisory-lock class for migrations (the second key is a hash of the schema name).

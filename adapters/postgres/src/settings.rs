@@ -123,28 +123,51 @@ impl SettingsStore for PgStore {
     }
 
     async fn pricing_settings(&self) -> StorageResult<PricingSettings> {
-        let stored: Option<serde_json::Value> =
-            sqlx::query_scalar("SELECT settings FROM pricing_settings")
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
-        stored
-            .map(from_json)
-            .unwrap_or_else(|| Ok(PricingSettings::default()))
+        let stored = sqlx::query("SELECT settings, version FROM pricing_settings")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        let Some(row) = stored else {
+            return Ok(PricingSettings::default());
+        };
+        Ok(PricingSettings {
+            version: to_u64(row.get("version"))?,
+            ..from_json(row.get("settings"))?
+        })
     }
 
     async fn put_pricing_settings(
         &self,
-        settings: PricingSettings,
+        mut settings: PricingSettings,
+        expected_version: u64,
     ) -> StorageResult<PricingSettings> {
-        sqlx::query(
-            "INSERT INTO pricing_settings (singleton, settings) VALUES (true, $1)
-             ON CONFLICT (singleton) DO UPDATE SET settings = excluded.settings",
-        )
-        .bind(to_json(&settings)?)
-        .execute(&self.pool)
-        .await
+        let next = expected_version.saturating_add(1);
+        let document = to_json(&settings)?;
+        // The row is absent until the first save, so version 0 is "insert if still absent".
+        let written = if expected_version == 0 {
+            sqlx::query(
+                "INSERT INTO pricing_settings (singleton, settings, version) VALUES (true, $1, 1)
+                 ON CONFLICT (singleton) DO NOTHING",
+            )
+            .bind(document)
+            .execute(&self.pool)
+            .await
+        } else {
+            sqlx::query(
+                "UPDATE pricing_settings SET settings = $1, version = $2
+                 WHERE singleton AND version = $3",
+            )
+            .bind(document)
+            .bind(to_i64(next)?)
+            .bind(to_i64(expected_version)?)
+            .execute(&self.pool)
+            .await
+        }
         .map_err(backend)?;
+        if written.rows_affected() == 0 {
+            return Err(StorageError::stale_pricing_settings(expected_version));
+        }
+        settings.version = next;
         Ok(settings)
     }
 

@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "idempotency_claims",
         sql: include_str!("../migrations/0004_idempotency_claims.sql"),
     },
+    Migration {
+        version: 5,
+        name: "settings_version",
+        sql: include_str!("../migrations/0005_settings_version.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -140,6 +145,37 @@ mod tests {
         );
         assert!(apply_migrations(&mut conn).unwrap().is_empty());
         assert_eq!(schema_version(&conn).unwrap(), latest_version());
+    }
+
+    #[test]
+    fn settings_saved_before_versions_start_at_one() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = &MIGRATIONS[..4];
+        assert_eq!(before.last().unwrap().name, "idempotency_claims");
+        for migration in before {
+            conn.execute_batch(migration.sql).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO pricing_settings (id, tax, rounding) VALUES (1, '{}', 'half_up')",
+            [],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                                             applied_at TEXT NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, 'initial', 'x'), (2, 'leases', 'x'),
+                 (3, 'session_generation', 'x'), (4, 'idempotency_claims', 'x');",
+        )
+        .unwrap();
+        assert_eq!(apply_migrations(&mut conn).unwrap(), vec![5]);
+        let version: i64 = conn
+            .query_row(
+                "SELECT version FROM pricing_settings WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(version, 1, "0 is for settings never saved");
     }
 
     #[test]

@@ -151,12 +151,13 @@ impl SettingsStore for SqliteStore {
     async fn pricing_settings(&self) -> StorageResult<PricingSettings> {
         self.read(|tx| {
             let stored = tx
-                .prepare_cached("SELECT tax, rounding FROM pricing_settings WHERE id = 1")
+                .prepare_cached("SELECT tax, rounding, version FROM pricing_settings WHERE id = 1")
                 .map_err(backend)?
                 .query_row([], |r| {
                     Ok(PricingSettings {
                         tax: get_json(r, 0)?,
                         rounding: get_wire(r, 1)?,
+                        version: r.get::<_, i64>(2)?.max(0) as u64,
                     })
                 })
                 .optional()
@@ -168,16 +169,34 @@ impl SettingsStore for SqliteStore {
 
     async fn put_pricing_settings(
         &self,
-        settings: PricingSettings,
+        mut settings: PricingSettings,
+        expected_version: u64,
     ) -> StorageResult<PricingSettings> {
         self.write(move |tx| {
-            tx.prepare_cached(
-                "INSERT INTO pricing_settings (id, tax, rounding) VALUES (1, ?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET tax = excluded.tax, rounding = excluded.rounding",
-            )
-            .map_err(backend)?
-            .execute(params![json(&settings.tax)?, wire(&settings.rounding)?])
+            let next = expected_version.saturating_add(1);
+            let tax = json(&settings.tax)?;
+            let rounding = wire(&settings.rounding)?;
+            // The row is absent until the first save, so version 0 is "insert if still absent".
+            let written = if expected_version == 0 {
+                tx.prepare_cached(
+                    "INSERT INTO pricing_settings (id, tax, rounding, version)
+                     VALUES (1, ?1, ?2, 1) ON CONFLICT (id) DO NOTHING",
+                )
+                .map_err(backend)?
+                .execute(params![tax, rounding])
+            } else {
+                tx.prepare_cached(
+                    "UPDATE pricing_settings SET tax = ?1, rounding = ?2, version = ?3
+                     WHERE id = 1 AND version = ?4",
+                )
+                .map_err(backend)?
+                .execute(params![tax, rounding, int(next), int(expected_version)])
+            }
             .map_err(backend)?;
+            if written == 0 {
+                return Err(StorageError::stale_pricing_settings(expected_version));
+            }
+            settings.version = next;
             Ok(settings)
         })
         .await

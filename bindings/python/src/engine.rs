@@ -6,10 +6,12 @@
 //! worker) because a current-thread runtime would serialise concurrent `block_on` callers behind
 //! its single driver.
 //!
-//! Orchestration here is what a server handler does: parse, load, call the core's rule, store.
-//! Catalog and cart edits use the core's own validation and cart operations; checkout and order
-//! moves go through `CheckoutService` and `OrderService`. Every argument and result is the core's
-//! JSON contract as text (see the crate docs for why).
+//! Each method is what a server handler is: convert the arguments, call a core service, convert
+//! the result. The engine acts as the system principal (the program embedding Merx runs the
+//! shop), so catalog, settings, cart, checkout and order calls get exactly the validation and
+//! refusals the server's get, with no invented admin account. Carts are named by id, whoever
+//! they belong to. Every argument and result is the core's JSON contract as text (see the crate
+//! docs for why).
 
 use std::future::Future;
 use std::str::FromStr;
@@ -18,18 +20,21 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use merx_core::cart::{Address, Cart};
-use merx_core::catalog::{slugify, Category, CategoryTree, Product};
+use merx_core::cart_service::{CartOwner, CartService, CartView};
+use merx_core::catalog::{Category, Product};
+use merx_core::catalog_service::CatalogService;
 use merx_core::checkout::{CheckoutRequest, CheckoutService};
 use merx_core::clock::{Clock, SystemClock};
-use merx_core::ids::{CartId, LineId, OrderId, ShippingMethodId, UserId, VariantId};
+use merx_core::ids::{CartId, LineId, OrderId, ProductId, ShippingMethodId, UserId, VariantId};
 use merx_core::money::Money;
 use merx_core::order::{Actor, OrderService, OrderStatus};
 use merx_core::payment::{
     GatewayError, GatewayReceipt, PaymentGateway, PaymentMethod, PaymentProcessor, Sleeper,
 };
-use merx_core::pricing::{price_cart, PricingContext};
+use merx_core::principal::Principal;
 use merx_core::promotion::Promotion;
 use merx_core::search::ProductSearch;
+use merx_core::settings_service::SettingsService;
 use merx_core::shipping::ShippingMethod;
 use merx_core::store::memory::MemoryStore;
 use merx_core::store::{OrderFilter, PricingSettings, StorageError, Store};
@@ -102,9 +107,28 @@ impl Sleeper for TokioSleeper {
 pub(crate) struct Engine {
     runtime: Runtime,
     store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
+    catalog: CatalogService,
+    settings: SettingsService,
+    carts: CartService,
     checkout: CheckoutService,
     orders: OrderService,
+}
+
+/// The embedding program runs the shop.
+const SYSTEM: Principal = Principal::System;
+
+/// The cart services take the currency of a cart they would start; a cart named by id is never
+/// started (an unknown id is `not_found`), so this one is never used.
+const UNUSED_CURRENCY: Currency = Currency::Usd;
+
+/// A cart the engine names by id.
+fn cart(cart_id: &str) -> Result<CartOwner, Failure> {
+    Ok(CartOwner::of(&SYSTEM, Some(id(cart_id)?))?)
+}
+
+/// The cart of a cart operation's answer (the engine's API returns carts, priced separately).
+fn changed(view: Result<CartView, Error>) -> Result<Cart, Failure> {
+    Ok(view?.cart)
 }
 
 fn id<T: FromStr<Err = Error>>(text: &str) -> Result<T, Failure> {
@@ -138,10 +162,12 @@ impl Engine {
         ));
         Engine {
             runtime,
+            catalog: CatalogService::new(store.clone(), clock.clone()),
+            settings: SettingsService::new(store.clone()),
+            carts: CartService::new(store.clone(), clock.clone()),
             checkout: CheckoutService::new(store.clone(), clock.clone()),
-            orders: OrderService::new(store.clone(), payments, clock.clone()),
+            orders: OrderService::new(store.clone(), payments, clock),
             store,
-            clock,
         }
     }
 
@@ -155,30 +181,13 @@ impl Engine {
             .map_err(|failure| failure.into_py(py))
     }
 
-    /// Loads a cart, lets `change` edit it, and saves it if nobody saved it in between.
-    async fn edit_cart(
-        &self,
-        cart_id: CartId,
-        change: impl FnOnce(&mut Cart) -> Result<(), Failure>,
-    ) -> Result<Cart, Failure> {
-        let mut cart = self.store.get_cart(cart_id).await?;
-        let read_version = cart.version;
-        change(&mut cart)?;
-        Ok(self.store.save_cart(cart, read_version).await?)
-    }
-
-    /// The category tree, so cart lines carry every ancestor category for promotions to match.
-    async fn category_tree(&self) -> Result<Option<CategoryTree>, Failure> {
-        Ok(CategoryTree::new(self.store.list_categories().await?).ok())
-    }
-
     /// The product and variant a cart line is for, by SKU or by both ids.
     async fn product_and_variant(
         &self,
         sku: Option<&str>,
         product_id: Option<&str>,
         variant_id: Option<&str>,
-    ) -> Result<(Product, VariantId), Failure> {
+    ) -> Result<(ProductId, VariantId), Failure> {
         match (sku, product_id, variant_id) {
             (Some(sku), None, None) => {
                 let product = self.store.find_product_by_sku(sku).await?;
@@ -191,12 +200,9 @@ impl Engine {
                         entity: VariantId::ENTITY,
                         id: sku.to_string(),
                     })?;
-                Ok((product, variant))
+                Ok((product.id, variant))
             }
-            (None, Some(product_id), Some(variant_id)) => {
-                let product = self.store.get_product(id(product_id)?).await?;
-                Ok((product, id(variant_id)?))
-            }
+            (None, Some(product_id), Some(variant_id)) => Ok((id(product_id)?, id(variant_id)?)),
             _ => Err(Error::validation(
                 "sku",
                 "name the item by its sku, or by both productId and variantId",
@@ -236,39 +242,33 @@ impl Engine {
         ))
     }
 
-    /// Validates and inserts or replaces a category; a missing slug is derived from the name.
+    /// Inserts or replaces a category (the tree must stay a tree); a missing slug is derived
+    /// from the name.
     fn put_category(&self, py: Python<'_>, category: &str) -> PyResult<String> {
         self.run(py, async {
-            let mut category: Category = parse(category, "a category")?;
-            if category.slug.is_empty() {
-                category.slug = slugify(&category.name);
-            }
-            category.validate()?;
-            Ok(self.store.put_category(category).await?)
+            let category: Category = parse(category, "a category")?;
+            Ok(self.catalog.put_category(&SYSTEM, category).await?)
         })
     }
 
     /// Every category.
     fn list_categories(&self, py: Python<'_>) -> PyResult<String> {
-        self.run(py, async { Ok(self.store.list_categories().await?) })
+        self.run(py, async { Ok(self.catalog.categories().await?) })
     }
 
-    /// Validates and inserts or replaces a product; a missing slug is derived from the name.
+    /// Validates and inserts or replaces a product (its categories must exist); a missing slug
+    /// is derived from the name.
     fn put_product(&self, py: Python<'_>, product: &str) -> PyResult<String> {
         self.run(py, async {
-            let mut product: Product = parse(product, "a product")?;
-            if product.slug.is_empty() {
-                product.slug = slugify(&product.name);
-            }
-            product.validate()?;
-            Ok(self.store.put_product(product).await?)
+            let product: Product = parse(product, "a product")?;
+            Ok(self.catalog.put_product(&SYSTEM, product).await?)
         })
     }
 
     /// The product with this id.
     fn get_product(&self, py: Python<'_>, product_id: &str) -> PyResult<String> {
         self.run(py, async {
-            Ok(self.store.get_product(id(product_id)?).await?)
+            Ok(self.catalog.product_for(&SYSTEM, id(product_id)?).await?)
         })
     }
 
@@ -283,48 +283,60 @@ impl Engine {
     fn adjust_stock(&self, py: Python<'_>, variant_id: &str, delta: &str) -> PyResult<String> {
         self.run(py, async {
             let delta = decimal("delta", delta)?;
-            Ok(self.store.adjust_stock(id(variant_id)?, delta).await?)
+            let variant_id: VariantId = id(variant_id)?;
+            let product_id = self.store.stock_level(variant_id).await?.product_id;
+            Ok(self
+                .catalog
+                .adjust_stock(&SYSTEM, product_id, variant_id, delta)
+                .await?)
         })
     }
 
     /// One page of a validated product search, with the total count.
     fn search_products(&self, py: Python<'_>, query: &str) -> PyResult<String> {
         self.run(py, async {
-            let mut query: ProductSearch = parse(query, "a product search")?;
-            query.validate()?;
-            Ok(self.store.search_products(&query).await?)
+            let query: ProductSearch = parse(query, "a product search")?;
+            Ok(self.catalog.search(&SYSTEM, query).await?)
         })
     }
 
     /// Validates and inserts or replaces a promotion.
     fn put_promotion(&self, py: Python<'_>, promotion: &str) -> PyResult<String> {
         self.run(py, async {
-            let mut promotion: Promotion = parse(promotion, "a promotion")?;
-            promotion.validate()?;
-            Ok(self.store.put_promotion(promotion).await?)
+            let promotion: Promotion = parse(promotion, "a promotion")?;
+            Ok(self.settings.put_promotion(&SYSTEM, promotion).await?)
         })
     }
 
     /// Every promotion.
     fn list_promotions(&self, py: Python<'_>) -> PyResult<String> {
-        self.run(py, async { Ok(self.store.list_promotions().await?) })
+        self.run(py, async { Ok(self.settings.promotions(&SYSTEM).await?) })
     }
 
     /// Validates and inserts or replaces a shipping method.
     fn put_shipping_method(&self, py: Python<'_>, method: &str) -> PyResult<String> {
         self.run(py, async {
-            let mut method: ShippingMethod = parse(method, "a shipping method")?;
-            method.validate()?;
-            Ok(self.store.put_shipping_method(method).await?)
+            let method: ShippingMethod = parse(method, "a shipping method")?;
+            Ok(self.settings.put_shipping_method(&SYSTEM, method).await?)
         })
     }
 
-    /// Validates and replaces the tax settings and rounding mode.
+    /// The tax settings and rounding mode, with the version a write must send back.
+    fn pricing_settings(&self, py: Python<'_>) -> PyResult<String> {
+        self.run(py, async {
+            Ok(self.settings.pricing_settings(&SYSTEM).await?)
+        })
+    }
+
+    /// Validates and replaces the tax settings and rounding mode, if they are still at the
+    /// `version` the settings carry (`conflict` otherwise).
     fn put_pricing_settings(&self, py: Python<'_>, settings: &str) -> PyResult<String> {
         self.run(py, async {
-            let mut settings: PricingSettings = parse(settings, "pricing settings")?;
-            settings.tax.validate()?;
-            Ok(self.store.put_pricing_settings(settings).await?)
+            let settings: PricingSettings = parse(settings, "pricing settings")?;
+            Ok(self
+                .settings
+                .put_pricing_settings(&SYSTEM, settings)
+                .await?)
         })
     }
 
@@ -339,14 +351,22 @@ impl Engine {
         self.run(py, async {
             let currency = Currency::from_code(currency)?;
             let customer: Option<UserId> = customer_id.map(id).transpose()?;
-            let cart = Cart::new(currency, customer, self.clock.now());
-            Ok(self.store.create_cart(cart).await?)
+            Ok(self.carts.create_cart(&SYSTEM, currency, customer).await?)
         })
     }
 
     /// The cart with this id.
     fn get_cart(&self, py: Python<'_>, cart_id: &str) -> PyResult<String> {
-        self.run(py, async { Ok(self.store.get_cart(id(cart_id)?).await?) })
+        self.run(py, async {
+            let owner = cart(cart_id)?;
+            self.carts.find(owner).await?.ok_or_else(|| {
+                Error::NotFound {
+                    entity: CartId::ENTITY,
+                    id: cart_id.to_string(),
+                }
+                .into()
+            })
+        })
     }
 
     /// Adds a quantity of a variant (named by SKU, or by product and variant id) to a cart.
@@ -361,17 +381,16 @@ impl Engine {
         variant_id: Option<&str>,
     ) -> PyResult<String> {
         self.run(py, async {
+            let owner = cart(cart_id)?;
             let quantity = decimal("quantity", quantity)?;
             let (product, variant) = self
                 .product_and_variant(sku, product_id, variant_id)
                 .await?;
-            let tree = self.category_tree().await?;
-            let now = self.clock.now();
-            self.edit_cart(id(cart_id)?, |cart| {
-                cart.add_item(&product, variant, quantity, tree.as_ref(), now)?;
-                Ok(())
-            })
-            .await
+            changed(
+                self.carts
+                    .add_item(owner, UNUSED_CURRENCY, product, variant, quantity)
+                    .await,
+            )
         })
     }
 
@@ -384,52 +403,35 @@ impl Engine {
         quantity: &str,
     ) -> PyResult<String> {
         self.run(py, async {
-            let quantity = decimal("quantity", quantity)?;
+            let owner = cart(cart_id)?;
             let line_id: LineId = id(line_id)?;
-            let cart = self.store.get_cart(id(cart_id)?).await?;
-            let line = cart.line(line_id)?;
-            let product = self.store.get_product(line.product_id).await?;
-            let variant = product.variant(line.variant_id)?.clone();
-            let now = self.clock.now();
-            self.edit_cart(cart.id, |cart| {
-                cart.set_quantity(line_id, quantity, &variant, now)?;
-                Ok(())
-            })
-            .await
+            let quantity = decimal("quantity", quantity)?;
+            changed(self.carts.set_quantity(owner, line_id, quantity).await)
         })
     }
 
     /// Removes a line from a cart.
     fn remove_line(&self, py: Python<'_>, cart_id: &str, line_id: &str) -> PyResult<String> {
         self.run(py, async {
-            let line_id: LineId = id(line_id)?;
-            let now = self.clock.now();
-            self.edit_cart(id(cart_id)?, |cart| {
-                cart.remove_line(line_id, now)?;
-                Ok(())
-            })
-            .await
+            let owner = cart(cart_id)?;
+            changed(self.carts.remove_line(owner, id(line_id)?).await)
         })
     }
 
-    /// Enters a coupon code; whether it applies is reported when the cart is priced.
+    /// Enters a coupon code: a code no promotion has is refused (`coupon_not_found`); whether a
+    /// known one applies is reported when the cart is priced.
     fn apply_coupon(&self, py: Python<'_>, cart_id: &str, code: &str) -> PyResult<String> {
         self.run(py, async {
-            let now = self.clock.now();
-            self.edit_cart(id(cart_id)?, |cart| {
-                cart.apply_coupon(code, now)?;
-                Ok(())
-            })
-            .await
+            let owner = cart(cart_id)?;
+            changed(self.carts.apply_coupon(owner, UNUSED_CURRENCY, code).await)
         })
     }
 
     /// Removes a coupon code.
     fn remove_coupon(&self, py: Python<'_>, cart_id: &str, code: &str) -> PyResult<String> {
         self.run(py, async {
-            let now = self.clock.now();
-            self.edit_cart(id(cart_id)?, |cart| Ok(cart.remove_coupon(code, now)?))
-                .await
+            let owner = cart(cart_id)?;
+            changed(self.carts.remove_coupon(owner, code).await)
         })
     }
 
@@ -442,16 +444,17 @@ impl Engine {
         address: Option<&str>,
     ) -> PyResult<String> {
         self.run(py, async {
+            let owner = cart(cart_id)?;
             let address: Option<Address> = address.map(|a| parse(a, "an address")).transpose()?;
-            let now = self.clock.now();
-            self.edit_cart(id(cart_id)?, |cart| {
-                Ok(cart.set_shipping_address(address, now)?)
-            })
-            .await
+            changed(
+                self.carts
+                    .set_shipping_address(owner, UNUSED_CURRENCY, address)
+                    .await,
+            )
         })
     }
 
-    /// Sets or clears a cart's shipping method.
+    /// Sets or clears a cart's shipping method; the method must exist and be active.
     #[pyo3(signature = (cart_id, method_id = None))]
     fn set_shipping_method(
         &self,
@@ -460,24 +463,21 @@ impl Engine {
         method_id: Option<&str>,
     ) -> PyResult<String> {
         self.run(py, async {
+            let owner = cart(cart_id)?;
             let method: Option<ShippingMethodId> = method_id.map(id).transpose()?;
-            let now = self.clock.now();
-            self.edit_cart(id(cart_id)?, |cart| {
-                cart.set_shipping_method(method, now);
-                Ok(())
-            })
-            .await
+            changed(
+                self.carts
+                    .set_shipping_method(owner, UNUSED_CURRENCY, method)
+                    .await,
+            )
         })
     }
 
     /// Prices a stored cart with the store's rules and promotion usage, now.
     fn price_cart(&self, py: Python<'_>, cart_id: &str) -> PyResult<String> {
         self.run(py, async {
-            let cart = self.store.get_cart(id(cart_id)?).await?;
-            let rules = self.store.pricing_rules().await?;
-            let usage = self.store.promotion_usage(cart.customer_id).await?;
-            let ctx = PricingContext::new(&rules, self.clock.now()).with_usage(&usage);
-            Ok(price_cart(&cart, &ctx)?)
+            let owner = cart(cart_id)?;
+            Ok(self.carts.get(owner, UNUSED_CURRENCY).await?.priced)
         })
     }
 
@@ -512,7 +512,9 @@ impl Engine {
 
     /// The order with this id.
     fn get_order(&self, py: Python<'_>, order_id: &str) -> PyResult<String> {
-        self.run(py, async { Ok(self.store.get_order(id(order_id)?).await?) })
+        self.run(py, async {
+            Ok(self.orders.get_for(&SYSTEM, id(order_id)?).await?)
+        })
     }
 
     /// Orders matching a filter (`customerId`, `status`, `page`), newest first.
@@ -538,7 +540,7 @@ impl Engine {
                 serde_json::from_value(serde_json::Value::String(status.to_string())).map_err(
                     |_| Error::validation("status", format!("`{status}` is not an order status")),
                 )?;
-            let actor = Actor::System;
+            let actor = SYSTEM.actor();
             let order = match to {
                 OrderStatus::Processing => self.orders.start_processing(order_id, actor).await,
                 OrderStatus::Shipped => self.orders.ship(order_id, tracking_number, actor).await,

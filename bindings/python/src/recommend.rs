@@ -2,9 +2,10 @@
 //!
 //! Users and items are plain strings (UUIDs from the store, or any id a data set uses), so a data
 //! scientist can fit on an export and serve the result without numpy. Inputs and outputs are the
-//! core's own serde shapes of `merx_core::recommend` as JSON text (snake_case there, as that
-//! module defines them). Fitting and scoring release the GIL: fitting runs the core's parallel
-//! training.
+//! core's own serde shapes of `merx_core::recommend` as JSON text, named as that module names
+//! them: snake_case for the model configuration and results, camelCase for a
+//! `RecommendRequest` (`excludeSeen`, `fillWithPopular`). Fitting and scoring release the GIL:
+//! fitting runs the core's parallel training.
 
 use std::collections::{HashMap, HashSet};
 

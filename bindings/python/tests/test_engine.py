@@ -196,18 +196,82 @@ def test_out_of_stock_is_refused_when_adding_and_at_checkout(engine, shop):
     assert engine.stock_level(shop["tee"]["variants"][0]["id"])["stock"] == "1"
 
 
+def test_an_unknown_coupon_is_refused_when_entered(engine, shop):
+    cart = engine.create_cart("USD")
+    engine.add_item(cart["id"], "MUG-1")
+    with pytest.raises(merx.CouponError) as caught:
+        engine.apply_coupon(cart["id"], "NOSUCHCODE")
+    assert caught.value.code == "coupon_not_found"
+    assert caught.value.status == 422
+    assert engine.get_cart(cart["id"])["couponCodes"] == []
+
+
 def test_a_rejected_coupon_stops_checkout(engine, shop):
     cart = engine.create_cart("USD")
     engine.add_item(cart["id"], "MUG-1")
-    engine.apply_coupon(cart["id"], "NOSUCHCODE")
+    # A known code is kept even though nothing in the cart qualifies yet.
+    engine.apply_coupon(cart["id"], "apparel10")
     priced = engine.price_cart(cart["id"])
-    assert priced["rejectedCoupons"][0]["reason"] == "not_found"
+    assert priced["rejectedCoupons"][0]["reason"] == "not_applicable"
     with pytest.raises(merx.CouponError) as caught:
         engine.checkout(cart["id"])
-    assert caught.value.code == "coupon_not_found"
+    assert caught.value.code == "coupon_not_applicable"
     assert caught.value.status == 422
-    engine.remove_coupon(cart["id"], "nosuchcode")
+    engine.remove_coupon(cart["id"], "Apparel10")
     assert engine.checkout(cart["id"])["status"] == "pending"
+
+
+def test_only_existing_active_shipping_methods_can_be_chosen(engine, shop):
+    cart = engine.create_cart("USD")
+    engine.add_item(cart["id"], "MUG-1")
+    with pytest.raises(merx.NotFoundError) as caught:
+        engine.set_shipping_method(cart["id"], str(uuid.uuid4()))
+    assert caught.value.code == "not_found"
+    assert caught.value.details["entity"] == "shipping method"
+    paused = engine.put_shipping_method({**shop["ground"], "active": False})
+    with pytest.raises(merx.NotFoundError) as caught:
+        engine.set_shipping_method(cart["id"], paused["id"])
+    assert caught.value.code == "not_found"
+    assert engine.get_cart(cart["id"])["shippingMethodId"] is None
+    engine.put_shipping_method({**shop["ground"], "active": True})
+    chosen = engine.set_shipping_method(cart["id"], shop["ground"]["id"])
+    assert chosen["shippingMethodId"] == shop["ground"]["id"]
+    assert engine.set_shipping_method(cart["id"], None)["shippingMethodId"] is None
+
+
+def test_products_go_only_into_existing_categories(engine, shop):
+    with pytest.raises(merx.ValidationError) as caught:
+        engine.put_product(
+            {
+                "name": "Lost tee",
+                "categoryIds": [str(uuid.uuid4())],
+                "variants": [{"sku": "LOST-1", "prices": {"USD": "9.00"}}],
+            }
+        )
+    assert caught.value.code == "validation_failed"
+    assert caught.value.details == {"field": "categoryIds"}
+    # Replacing keeps the creation time and applies the same checks.
+    renamed = engine.put_product({**shop["mug"], "name": "Big mug", "slug": "  "})
+    assert renamed["slug"] == "big-mug"
+    assert renamed["createdAt"] == shop["mug"]["createdAt"]
+    with pytest.raises(merx.ValidationError):
+        engine.put_product({**shop["mug"], "categoryIds": [str(uuid.uuid4())]})
+
+
+def test_pricing_settings_refuse_a_stale_write(engine):
+    settings = engine.pricing_settings()
+    assert settings["version"] == 0
+    rate = {"name": "VAT", "country": "de", "percent": "19"}
+    saved = engine.put_pricing_settings({**settings, "tax": {"rates": [rate]}})
+    assert saved["version"] == 1
+    assert saved["tax"]["rates"][0]["country"] == "DE"
+    # A writer who read version 0 lost the race: nothing changes.
+    with pytest.raises(merx.ConflictError) as caught:
+        engine.put_pricing_settings({**settings, "rounding": "down"})
+    assert caught.value.code == "conflict"
+    assert engine.pricing_settings() == saved
+    again = engine.put_pricing_settings({**saved, "rounding": "down"})
+    assert (again["version"], again["rounding"]) == (2, "down")
 
 
 def test_idempotent_checkout_returns_the_same_order(engine, shop):

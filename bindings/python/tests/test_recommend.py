@@ -98,3 +98,20 @@ def test_evaluate():
     assert metrics["recall"] == pytest.approx(1.0)
     assert 0 < metrics["ndcg"] < 1
     assert metrics["coverage"] == pytest.approx(4 / 6)
+
+
+def test_exclude_seen_and_fill_with_popular_reach_the_core(recommender):
+    # Both flags used to be sent in snake_case, which the core's camelCase request ignored, so
+    # turning either off changed nothing.
+    bought = set(BASKETS["bob"])
+    kept_out = recommender.recommend_for_user("bob", 10, fill_with_popular=False)
+    assert not bought & {r["item"] for r in kept_out}
+    let_through = recommender.recommend_for_user(
+        "bob", 10, exclude_seen=False, fill_with_popular=False
+    )
+    assert bought & {r["item"] for r in let_through}
+
+    filled = recommender.also_bought("mug", 10)
+    assert "popular" in {r["source"] for r in filled}
+    unfilled = recommender.also_bought("mug", 10, fill_with_popular=False)
+    assert unfilled and {r["source"] for r in unfilled} == {"collaborative"}

@@ -110,7 +110,6 @@ pub async fn seed(ctx: &Context, args: &DemoArgs) -> Result<SeedReport> {
         load_demo_history(
             ctx.store.clone(),
             ctx.clock.clone(),
-            &ctx.operator(),
             &DemoHistory::default(),
             hashing,
         )

@@ -15,9 +15,7 @@ mod users;
 use std::sync::Arc;
 
 use merx_core::clock::{Clock, SystemClock};
-use merx_core::ids::UserId;
 use merx_core::store::Store;
-use merx_core::user::{Role, User, UserStatus};
 
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, Result};
@@ -47,24 +45,6 @@ impl Context {
             clock: Arc::new(SystemClock),
             json: cli.json,
         })
-    }
-
-    /// The operator at the terminal: whoever can open the database runs the store, so the CLI
-    /// acts as an admin that exists only in this process (never stored, cannot sign in).
-    pub fn operator(&self) -> User {
-        let now = self.clock.now();
-        User {
-            id: UserId::from(uuid::Uuid::nil()),
-            email: "operator@merx.cli".into(),
-            name: "merx CLI".into(),
-            password_hash: String::new(),
-            roles: vec![Role::Admin],
-            status: UserStatus::Active,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
-            session_generation: 0,
-        }
     }
 }
 

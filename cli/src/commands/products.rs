@@ -3,6 +3,7 @@
 use merx_core::catalog::{Product, ProductStatus, Variant};
 use merx_core::catalog_service::CatalogService;
 use merx_core::ids::ProductId;
+use merx_core::principal::Principal;
 use merx_core::store::{Page, ProductFilter};
 use merx_core::Currency;
 use rust_decimal::Decimal;
@@ -128,7 +129,7 @@ pub async fn run(ctx: &Context, command: &ProductsCommand) -> Result<()> {
             let mut product = Product::new(name, vec![variant]);
             product.description = description.clone();
             product.status = product_status(*status);
-            let product = catalog.create_product(&ctx.operator(), product).await?;
+            let product = catalog.create_product(&Principal::System, product).await?;
             show(ctx, &product)
         }
         ProductsCommand::Update {
@@ -178,14 +179,18 @@ pub async fn run(ctx: &Context, command: &ProductsCommand) -> Result<()> {
                     product
                 }
             };
-            let product = catalog.update_product(&ctx.operator(), id, product).await?;
+            let product = catalog
+                .update_product(&Principal::System, id, product)
+                .await?;
             show(ctx, &product)
         }
         ProductsCommand::Archive { id } => {
             let id = parse_id::<ProductId>(id)?;
             let mut product = ctx.store.get_product(id).await?;
             product.status = ProductStatus::Archived;
-            let product = catalog.update_product(&ctx.operator(), id, product).await?;
+            let product = catalog
+                .update_product(&Principal::System, id, product)
+                .await?;
             show(ctx, &product)
         }
         ProductsCommand::Import { file, strict } => {

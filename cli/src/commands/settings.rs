@@ -3,10 +3,12 @@
 //!
 //! Create and update take either flags for the common cases or `--file` with the API's JSON
 //! object for everything else. Updates from flags read the stored record, change only the given
-//! fields and write it back whole.
+//! fields and write it back whole. The CLI acts as the system principal: whoever can open the
+//! database runs the store.
 
 use chrono::{DateTime, Utc};
 use merx_core::ids::{PromotionId, ShippingMethodId, TaxRateId};
+use merx_core::principal::Principal;
 use merx_core::promotion::{
     BxgyReward, CurrencyAmounts, LineSelector, Promotion, PromotionEffect, Target, TierReward,
 };
@@ -287,7 +289,7 @@ fn effect_from_flags(
 /// Runs `merx promotions ...`.
 pub async fn promotions(ctx: &Context, command: &PromotionsCommand) -> Result<()> {
     let settings = SettingsService::new(ctx.store.clone());
-    let admin = ctx.operator();
+    let admin = Principal::System;
     let one = |p: Promotion| print_or(ctx, &p, || print_promotions(std::slice::from_ref(&p)));
     match command {
         PromotionsCommand::List => {
@@ -419,27 +421,32 @@ fn print_rates(rates: &[TaxRate]) {
     println!("{table}");
 }
 
-fn rate_position(settings: &PricingSettings, id: TaxRateId) -> Result<usize> {
+fn find_rate(settings: &PricingSettings, id: TaxRateId) -> Result<TaxRate> {
     settings
         .tax
         .rates
         .iter()
-        .position(|rate| rate.id == id)
+        .find(|rate| rate.id == id)
+        .cloned()
         .ok_or_else(|| StorageError::not_found(TaxRateId::ENTITY, id).into())
 }
 
-/// Runs `merx taxes ...`.
+/// Runs `merx taxes ...`. Rate changes go through the settings service one rate at a time, so
+/// they never undo a change made meanwhile to other rates or settings; `taxes settings` writes
+/// the settings it read and is refused (`conflict`) if they changed in between.
 pub async fn taxes(ctx: &Context, command: &TaxesCommand) -> Result<()> {
     let service = SettingsService::new(ctx.store.clone());
-    let admin = ctx.operator();
-    let mut settings = service.pricing_settings(&admin).await?;
+    let admin = Principal::System;
     let show_rate =
         |rate: &TaxRate| print_or(ctx, rate, || print_rates(std::slice::from_ref(rate)));
     match command {
-        TaxesCommand::List => print_or(ctx, &settings, || {
-            print_tax_settings(&settings);
-            print_rates(&settings.tax.rates);
-        }),
+        TaxesCommand::List => {
+            let settings = service.pricing_settings(&admin).await?;
+            print_or(ctx, &settings, || {
+                print_tax_settings(&settings);
+                print_rates(&settings.tax.rates);
+            })
+        }
         TaxesCommand::Create {
             name,
             country,
@@ -449,10 +456,7 @@ pub async fn taxes(ctx: &Context, command: &TaxesCommand) -> Result<()> {
         } => {
             let mut rate = TaxRate::new(name, country, class, parse_decimal("--percent", percent)?);
             rate.region = region.clone();
-            let id = rate.id;
-            settings.tax.rates.push(rate);
-            let saved = service.put_pricing_settings(&admin, settings).await?;
-            show_rate(&saved.tax.rates[rate_position(&saved, id)?])
+            show_rate(&service.create_tax_rate(&admin, rate).await?)
         }
         TaxesCommand::Update {
             id,
@@ -464,8 +468,7 @@ pub async fn taxes(ctx: &Context, command: &TaxesCommand) -> Result<()> {
             percent,
         } => {
             let id = parse_id::<TaxRateId>(id)?;
-            let at = rate_position(&settings, id)?;
-            let rate = &mut settings.tax.rates[at];
+            let mut rate = find_rate(&service.pricing_settings(&admin).await?, id)?;
             let before = rate.clone();
             if let Some(name) = name {
                 rate.name = name.clone();
@@ -485,17 +488,15 @@ pub async fn taxes(ctx: &Context, command: &TaxesCommand) -> Result<()> {
             if let Some(percent) = percent {
                 rate.percent = parse_decimal("--percent", percent)?;
             }
-            if *rate == before && !*no_region {
+            if rate == before && !*no_region {
                 return Err(nothing_to_update());
             }
-            let saved = service.put_pricing_settings(&admin, settings).await?;
-            show_rate(&saved.tax.rates[rate_position(&saved, id)?])
+            show_rate(&service.update_tax_rate(&admin, id, rate).await?)
         }
         TaxesCommand::Delete { id } => {
-            let rate_id = parse_id::<TaxRateId>(id)?;
-            let at = rate_position(&settings, rate_id)?;
-            settings.tax.rates.remove(at);
-            service.put_pricing_settings(&admin, settings).await?;
+            service
+                .delete_tax_rate(&admin, parse_id::<TaxRateId>(id)?)
+                .await?;
             deleted(ctx, "tax rate", id)
         }
         TaxesCommand::Settings {
@@ -508,6 +509,7 @@ pub async fn taxes(ctx: &Context, command: &TaxesCommand) -> Result<()> {
             default_country,
             default_region,
         } => {
+            let mut settings = service.pricing_settings(&admin).await?;
             let before = settings.clone();
             let tax = &mut settings.tax;
             if let Some(value) = prices_include_tax {
@@ -663,7 +665,7 @@ fn apply_shipping_fields(method: &mut ShippingMethod, fields: &ShippingFields) -
 /// Runs `merx shipping ...`.
 pub async fn shipping(ctx: &Context, command: &ShippingCommand) -> Result<()> {
     let settings = SettingsService::new(ctx.store.clone());
-    let admin = ctx.operator();
+    let admin = Principal::System;
     let one = |m: ShippingMethod| print_or(ctx, &m, || print_methods(std::slice::from_ref(&m)));
     match command {
         ShippingCommand::List => {

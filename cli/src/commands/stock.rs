@@ -1,6 +1,7 @@
 //! `merx stock set|adjust` by SKU, through the catalog service (bounds, whole units, events).
 
 use merx_core::catalog_service::CatalogService;
+use merx_core::principal::Principal;
 use merx_core::store::StockLevel;
 
 use super::products::parse_decimal;
@@ -34,13 +35,13 @@ pub async fn run(ctx: &Context, command: &StockCommand) -> Result<()> {
         StockCommand::Set { quantity, .. } => {
             let stock = parse_decimal("quantity", quantity)?;
             catalog
-                .set_stock(&ctx.operator(), product.id, variant.id, stock)
+                .set_stock(&Principal::System, product.id, variant.id, stock)
                 .await?
         }
         StockCommand::Adjust { delta, .. } => {
             let delta = parse_decimal("delta", delta)?;
             catalog
-                .adjust_stock(&ctx.operator(), product.id, variant.id, delta)
+                .adjust_stock(&Principal::System, product.id, variant.id, delta)
                 .await?
         }
     };

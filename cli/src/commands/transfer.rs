@@ -18,6 +18,7 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use merx_core::catalog::{slugify, Product, Variant};
 use merx_core::catalog_service::CatalogService;
+use merx_core::principal::Principal;
 use merx_core::store::{Page, ProductFilter, StorageError};
 use merx_core::Currency;
 use rust_decimal::Decimal;
@@ -484,11 +485,13 @@ pub async fn import(
         ProgressStyle::with_template("{bar:40} {pos}/{len} products ({eta})")
             .map_err(|e| CliError::Runtime(format!("progress bar: {e}")))?,
     );
-    let operator = ctx.operator();
     let (mut products, mut variants) = (0, 0);
     for candidate in candidates {
         let count = candidate.product.variants.len();
-        match catalog.create_product(&operator, candidate.product).await {
+        match catalog
+            .create_product(&Principal::System, candidate.product)
+            .await
+        {
             Ok(_) => {
                 products += 1;
                 variants += count;

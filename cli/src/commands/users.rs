@@ -1,6 +1,7 @@
 //! `merx users create|list|disable` through the core's user service.
 
 use merx_core::ids::UserId;
+use merx_core::principal::Principal;
 use merx_core::store::Page;
 use merx_core::user::{Registration, User, UserService, UserStatus};
 
@@ -101,7 +102,7 @@ pub async fn run(ctx: &Context, command: &UsersCommand) -> Result<()> {
         UsersCommand::Disable { id } => {
             let id = parse_id::<UserId>(id)?;
             let user = users
-                .set_status(&ctx.operator(), id, UserStatus::Inactive)
+                .set_status(&Principal::System, id, UserStatus::Inactive)
                 .await?;
             show(ctx, &user, "disabled")
         }

@@ -456,9 +456,15 @@ impl SettingsStore for MemoryStore {
 
     async fn put_pricing_settings(
         &self,
-        settings: PricingSettings,
+        mut settings: PricingSettings,
+        expected_version: u64,
     ) -> StorageResult<PricingSettings> {
-        self.state().pricing_settings = settings.clone();
+        let mut state = self.state();
+        if state.pricing_settings.version != expected_version {
+            return Err(StorageError::stale_pricing_settings(expected_version));
+        }
+        settings.version = expected_version + 1;
+        state.pricing_settings = settings.clone();
         Ok(settings)
     }
 

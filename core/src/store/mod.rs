@@ -129,6 +129,18 @@ impl StorageError {
         }
     }
 
+    /// `conflict` for a pricing-settings write based on `expected_version` when the stored
+    /// settings have moved on, worded the same by every store.
+    pub fn stale_pricing_settings(expected_version: u64) -> StorageError {
+        StorageError::conflict(
+            PRICING_SETTINGS_ENTITY,
+            format!(
+                "the pricing settings changed after version {expected_version} was read; \
+                 read them again and retry"
+            ),
+        )
+    }
+
     /// Wraps a backend error.
     pub fn backend(err: impl std::error::Error + Send + Sync + 'static) -> StorageError {
         StorageError::Backend(Box::new(err))
@@ -411,6 +423,9 @@ pub struct IdempotencyCompletion {
     pub response: Option<serde_json::Value>,
 }
 
+/// The entity name of [`PricingSettings`] in errors.
+pub const PRICING_SETTINGS_ENTITY: &str = "pricing settings";
+
 /// Pricing settings that are not lists: tax configuration and the rounding mode.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -421,6 +436,10 @@ pub struct PricingSettings {
     /// How line amounts and discounts are rounded.
     #[serde(default)]
     pub rounding: RoundingMode,
+    /// Counts the writes: 0 until the settings are first saved, one more with each save. A write
+    /// names the version it was based on and is refused once that is no longer current.
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// Products and categories.
@@ -482,12 +501,15 @@ pub trait SettingsStore: MaybeSendSync {
     async fn list_promotions(&self) -> StorageResult<Vec<Promotion>>;
     /// Deletes a promotion.
     async fn delete_promotion(&self, id: PromotionId) -> StorageResult<()>;
-    /// Tax settings and rounding; defaults until first saved.
+    /// Tax settings and rounding; defaults (at version 0) until first saved.
     async fn pricing_settings(&self) -> StorageResult<PricingSettings>;
-    /// Replaces tax settings and rounding.
+    /// Replaces tax settings and rounding if the stored settings are still at `expected_version`,
+    /// in one conditional write; the stored and returned settings are at `expected_version + 1`
+    /// (whatever `settings.version` says). Otherwise `conflict`, and nothing changes.
     async fn put_pricing_settings(
         &self,
         settings: PricingSettings,
+        expected_version: u64,
     ) -> StorageResult<PricingSettings>;
     /// Inserts or replaces a shipping method.
     async fn put_shipping_method(&self, method: ShippingMethod) -> StorageResult<ShippingMethod>;

@@ -21,6 +21,7 @@ use merx_core::clock::{Clock, FixedClock};
 use merx_core::ids::{ProductId, ShippingMethodId, UserId, VariantId};
 use merx_core::order::{Actor, OrderService};
 use merx_core::payment::{PaymentProcessor, TestGateway};
+use merx_core::principal::Principal;
 use merx_core::recommend::data::SeededRng;
 use merx_core::store::{Page, ProductFilter, Store};
 use merx_core::user::{PasswordHashing, Role, User, UserStatus};
@@ -322,7 +323,6 @@ async fn category_ids(store: &dyn Store) -> Result<HashMap<String, Category>> {
 async fn add_products(
     catalog: &CatalogService,
     store: &dyn Store,
-    admin: &User,
     count: usize,
     rng: &mut SeededRng,
 ) -> Result<usize> {
@@ -354,7 +354,7 @@ async fn add_products(
             product
                 .attributes
                 .insert("brand".to_string(), "Merx demo".to_string());
-            catalog.create_product(admin, product).await?;
+            catalog.create_product(&Principal::System, product).await?;
             made += 1;
         }
     }
@@ -448,7 +448,6 @@ struct Taste {
 pub async fn load_demo_history(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    admin: &User,
     history: &DemoHistory,
     hashing: PasswordHashing,
 ) -> Result<HistorySummary> {
@@ -459,7 +458,6 @@ pub async fn load_demo_history(
     let products = add_products(
         &catalog,
         store.as_ref(),
-        admin,
         history.products.min(DemoHistory::MAX_PRODUCTS),
         &mut rng,
     )

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, CartIdHeader, MaybeUser, CART_ID_HEADER};
+use crate::extract::{ApiJson, ApiPath, Caller, CartIdHeader, CART_ID_HEADER};
 use crate::AppState;
 
 /// The cart routes.
@@ -32,11 +32,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Whose cart: the signed-in customer's, else the guest cart named by `X-Cart-Id`.
-fn owner(user: &MaybeUser, header: CartIdHeader) -> CartOwner {
-    match &user.0 {
-        Some(user) => CartOwner::Customer(user.id),
-        None => CartOwner::Guest(header.0),
-    }
+fn owner(caller: &Caller, header: CartIdHeader) -> ApiResult<CartOwner> {
+    Ok(CartOwner::of(&caller.0, header.0)?)
 }
 
 fn respond(view: CartView) -> Response {
@@ -101,12 +98,12 @@ const CART_DOC: &str = "The cart and its price: `{\"cart\": core Cart, \"priced\
     responses((status = 200, description = CART_DOC, body = Object)))]
 async fn get_cart(
     State(state): State<AppState>,
-    user: MaybeUser,
+    user: Caller,
     header: CartIdHeader,
 ) -> ApiResult<Response> {
     let view = state
         .carts()
-        .get(owner(&user, header), state.config().default_currency)
+        .get(owner(&user, header)?, state.config().default_currency)
         .await?;
     Ok(respond(view))
 }
@@ -118,14 +115,14 @@ async fn get_cart(
     responses((status = 200, description = CART_DOC, body = Object)))]
 async fn add_item(
     State(state): State<AppState>,
-    user: MaybeUser,
+    user: Caller,
     header: CartIdHeader,
     ApiJson(item): ApiJson<AddItem>,
 ) -> ApiResult<Response> {
     let view = state
         .carts()
         .add_item(
-            owner(&user, header),
+            owner(&user, header)?,
             state.config().default_currency,
             item.product_id,
             item.variant_id,
@@ -142,14 +139,14 @@ async fn add_item(
     responses((status = 200, description = CART_DOC, body = Object)))]
 async fn update_item(
     State(state): State<AppState>,
-    user: MaybeUser,
+    user: Caller,
     header: CartIdHeader,
     ApiPath(line_id): ApiPath<LineId>,
     ApiJson(change): ApiJson<SetQuantity>,
 ) -> ApiResult<Response> {
     let view = state
         .carts()
-        .set_quantity(owner(&user, header), line_id, change.quantity)
+        .set_quantity(owner(&user, header)?, line_id, change.quantity)
         .await?;
     Ok(respond(view))
 }
@@ -161,13 +158,13 @@ async fn update_item(
     responses((status = 200, description = CART_DOC, body = Object)))]
 async fn remove_item(
     State(state): State<AppState>,
-    user: MaybeUser,
+    user: Caller,
     header: CartIdHeader,
     ApiPath(line_id): ApiPath<LineId>,
 ) -> ApiResult<Response> {
     let view = state
         .carts()
-        .remove_line(owner(&user, header), line_id)
+        .remove_line(owner(&user, header)?, line_id)
         .await?;
     Ok(respond(view))
 }
@@ -180,14 +177,14 @@ async fn remove_item(
     responses((status = 200, description = CART_DOC, body = Object)))]
 async fn apply_coupon(
     State(state): State<AppState>,
-    user: MaybeUser,
+    user: Caller,
     header: CartIdHeader,
     ApiJson(coupon): ApiJson<CouponCode>,
 ) -> ApiResult<Response> {
     let view = state
         .carts()
         .apply_coupon(
-            owner(&user, header),
+            owner(&user, header)?,
             state.config().default_currency,
             &coupon.code,
         )
@@ -202,13 +199,13 @@ async fn apply_coupon(
     responses((status = 200, description = CART_DOC, body = Object)))]
 async fn remove_coupon(
     State(state): State<AppState>,
-    user: MaybeUser,
+    user: Caller,
     header: CartIdHeader,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Response> {
     let view = state
         .carts()
-        .remove_coupon(owner(&user, header), &code)
+        .remove_coupon(owner(&user, header)?, &code)
         .await?;
     Ok(respond(view))
 }
@@ -220,14 +217,14 @@ async fn remove_coupon(
     responses((status = 200, description = CART_DOC, body = Object)))]
 async fn set_shipping_address(
     State(state): State<AppState>,
-    user: MaybeUser,
+    user: Caller,
     header: CartIdHeader,
     ApiJson(address): ApiJson<Address>,
 ) -> ApiResult<Response> {
     let view = state
         .carts()
         .set_shipping_address(
-            owner(&user, header),
+            owner(&user, header)?,
             state.config().default_currency,
             Some(address),
         )
@@ -242,14 +239,14 @@ async fn set_shipping_address(
     responses((status = 200, description = CART_DOC, body = Object)))]
 async fn set_shipping_method(
     State(state): State<AppState>,
-    user: MaybeUser,
+    user: Caller,
     header: CartIdHeader,
     ApiJson(choice): ApiJson<ShippingMethodChoice>,
 ) -> ApiResult<Response> {
     let view = state
         .carts()
         .set_shipping_method(
-            owner(&user, header),
+            owner(&user, header)?,
             state.config().default_currency,
             choice.method_id,
         )

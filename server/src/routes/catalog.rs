@@ -7,10 +7,11 @@ use axum::response::IntoResponse;
 use axum::Json;
 use merx_core::catalog::{Category, Product, ProductStatus};
 use merx_core::ids::{CategoryId, ProductId, VariantId};
-use merx_core::listing::{self, PageRequest, Paged};
+use merx_core::listing::{PageRequest, Paged};
+use merx_core::principal::Principal;
 use merx_core::search::{ProductSearch, ProductSort};
 use merx_core::store::StockLevel;
-use merx_core::{Currency, Error};
+use merx_core::Currency;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
-use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, MaybeUser};
+use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller};
 use crate::AppState;
 
 /// The catalog routes.
@@ -86,7 +87,7 @@ pub struct StockCount {
 
 async fn search(
     state: &AppState,
-    viewer: Option<&merx_core::user::User>,
+    principal: &Principal,
     query: ProductQuery,
 ) -> ApiResult<Paged<Product>> {
     let request = PageRequest::new(query.page, query.limit)?;
@@ -101,22 +102,21 @@ async fn search(
         Some(code) => Currency::from_code(&code)?,
         None => state.config().default_currency,
     };
-    let mut search = ProductSearch {
+    let search = ProductSearch {
         text: query.q,
         category_id: query.category_id,
         currency,
         min_price: query.min_price,
         max_price: query.max_price,
         in_stock: query.in_stock,
-        status: listing::listable_status(viewer, query.status),
+        status: query.status,
         sort: match given(&query.sort) {
             Some(sort) => ProductSort::parse(&sort)?,
             None => ProductSort::Relevance,
         },
         page: request.to_page()?,
     };
-    search.validate()?;
-    let found = state.store().search_products(&search).await?;
+    let found = state.catalog().search(principal, search).await?;
     Ok(Paged {
         total: found.total,
         page: request.page,
@@ -131,10 +131,10 @@ async fn search(
     responses((status = 200, description = "A page of products (core `Product`)", body = crate::openapi::PageDoc)))]
 async fn list_products(
     State(state): State<AppState>,
-    MaybeUser(viewer): MaybeUser,
+    Caller(principal): Caller,
     ApiQuery(query): ApiQuery<ProductQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(search(&state, viewer.as_ref(), query).await?))
+    Ok(Json(search(&state, &principal, query).await?))
 }
 
 /// Product search (the same as `GET /v1/products`).
@@ -143,10 +143,10 @@ async fn list_products(
     responses((status = 200, description = "A page of products (core `Product`)", body = crate::openapi::PageDoc)))]
 async fn search_products(
     State(state): State<AppState>,
-    MaybeUser(viewer): MaybeUser,
+    Caller(principal): Caller,
     ApiQuery(query): ApiQuery<ProductQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(search(&state, viewer.as_ref(), query).await?))
+    Ok(Json(search(&state, &principal, query).await?))
 }
 
 /// One product (shoppers see active products only).
@@ -155,18 +155,10 @@ async fn search_products(
     responses((status = 200, description = "The product (core `Product`)", body = Object)))]
 async fn get_product(
     State(state): State<AppState>,
-    MaybeUser(viewer): MaybeUser,
+    Caller(principal): Caller,
     ApiPath(id): ApiPath<ProductId>,
 ) -> ApiResult<Json<Product>> {
-    let product = state.store().get_product(id).await?;
-    if !listing::can_view_product(viewer.as_ref(), &product) {
-        return Err(Error::NotFound {
-            entity: ProductId::ENTITY,
-            id: id.to_string(),
-        }
-        .into());
-    }
-    Ok(Json(product))
+    Ok(Json(state.catalog().product_for(&principal, id).await?))
 }
 
 /// Create a product (admins). Ids and timestamps are assigned by the server.
@@ -175,10 +167,13 @@ async fn get_product(
     responses((status = 201, description = "The product (core `Product`)", body = Object)))]
 async fn create_product(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiJson(product): ApiJson<Product>,
 ) -> ApiResult<impl IntoResponse> {
-    let product = state.catalog().create_product(&admin, product).await?;
+    let product = state
+        .catalog()
+        .create_product(&admin.principal(), product)
+        .await?;
     Ok((StatusCode::CREATED, Json(product)))
 }
 
@@ -189,12 +184,15 @@ async fn create_product(
     responses((status = 200, description = "The product (core `Product`)", body = Object)))]
 async fn update_product(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<ProductId>,
     ApiJson(product): ApiJson<Product>,
 ) -> ApiResult<Json<Product>> {
     Ok(Json(
-        state.catalog().update_product(&admin, id, product).await?,
+        state
+            .catalog()
+            .update_product(&admin.principal(), id, product)
+            .await?,
     ))
 }
 
@@ -204,10 +202,13 @@ async fn update_product(
     responses((status = 204, description = "Deleted")))]
 async fn delete_product(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<ProductId>,
 ) -> ApiResult<StatusCode> {
-    state.catalog().delete_product(&admin, id).await?;
+    state
+        .catalog()
+        .delete_product(&admin.principal(), id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -219,14 +220,14 @@ async fn delete_product(
     responses((status = 200, description = "The stock level after the change (core `StockLevel`)", body = Object)))]
 async fn adjust_stock(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath((id, variant_id)): ApiPath<(ProductId, VariantId)>,
     ApiJson(adjustment): ApiJson<StockAdjustment>,
 ) -> ApiResult<Json<StockLevel>> {
     Ok(Json(
         state
             .catalog()
-            .adjust_stock(&admin, id, variant_id, adjustment.delta)
+            .adjust_stock(&admin.principal(), id, variant_id, adjustment.delta)
             .await?,
     ))
 }
@@ -239,14 +240,14 @@ async fn adjust_stock(
     responses((status = 200, description = "The stock level after the change (core `StockLevel`)", body = Object)))]
 async fn set_stock(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath((id, variant_id)): ApiPath<(ProductId, VariantId)>,
     ApiJson(count): ApiJson<StockCount>,
 ) -> ApiResult<Json<StockLevel>> {
     Ok(Json(
         state
             .catalog()
-            .set_stock(&admin, id, variant_id, count.stock)
+            .set_stock(&admin.principal(), id, variant_id, count.stock)
             .await?,
     ))
 }
@@ -255,7 +256,7 @@ async fn set_stock(
 #[utoipa::path(get, path = "/v1/categories", tag = "catalog", operation_id = "listCategories",
     responses((status = 200, description = "Categories (core `Category`)", body = Vec<Object>)))]
 async fn list_categories(State(state): State<AppState>) -> ApiResult<Json<Vec<Category>>> {
-    Ok(Json(state.store().list_categories().await?))
+    Ok(Json(state.catalog().categories().await?))
 }
 
 /// Create a category (admins).
@@ -264,10 +265,13 @@ async fn list_categories(State(state): State<AppState>) -> ApiResult<Json<Vec<Ca
     responses((status = 201, description = "The category (core `Category`)", body = Object)))]
 async fn create_category(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiJson(category): ApiJson<Category>,
 ) -> ApiResult<impl IntoResponse> {
-    let category = state.catalog().create_category(&admin, category).await?;
+    let category = state
+        .catalog()
+        .create_category(&admin.principal(), category)
+        .await?;
     Ok((StatusCode::CREATED, Json(category)))
 }
 
@@ -278,14 +282,14 @@ async fn create_category(
     responses((status = 200, description = "The category (core `Category`)", body = Object)))]
 async fn update_category(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<CategoryId>,
     ApiJson(category): ApiJson<Category>,
 ) -> ApiResult<Json<Category>> {
     Ok(Json(
         state
             .catalog()
-            .update_category(&admin, id, category)
+            .update_category(&admin.principal(), id, category)
             .await?,
     ))
 }
@@ -296,9 +300,12 @@ async fn update_category(
     responses((status = 204, description = "Deleted")))]
 async fn delete_category(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<CategoryId>,
 ) -> ApiResult<StatusCode> {
-    state.catalog().delete_category(&admin, id).await?;
+    state
+        .catalog()
+        .delete_category(&admin.principal(), id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

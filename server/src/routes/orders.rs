@@ -7,9 +7,8 @@ use axum::Json;
 use merx_core::cart_service::CartOwner;
 use merx_core::ids::{OrderId, UserId};
 use merx_core::listing::{self, PageRequest};
-use merx_core::order::{Actor, Order, OrderStatus};
+use merx_core::order::{Order, OrderStatus};
 use merx_core::payment::{PaymentMethod, PaymentTransaction};
-use merx_core::user::User;
 use merx_core::Error;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -21,7 +20,7 @@ use std::future::Future;
 
 use crate::error::{ApiResult, AppError};
 use crate::extract::{
-    Admin, ApiJson, ApiPath, ApiQuery, CartIdHeader, IdempotencyKeyHeader, MaybeUser, SignedIn,
+    Admin, ApiJson, ApiPath, ApiQuery, Caller, CartIdHeader, IdempotencyKeyHeader, SignedIn,
 };
 use crate::AppState;
 
@@ -36,28 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_order))
         .routes(routes!(refund_order))
         .routes(routes!(pay_order, list_payments))
-}
-
-fn actor_of(user: Option<&User>) -> Actor {
-    match user {
-        Some(user) => Actor::User { user_id: user.id },
-        None => Actor::Guest,
-    }
-}
-
-/// The order `id` if the caller may see it; `not_found` otherwise, so ids of other customers'
-/// orders cannot be confirmed.
-async fn visible_order(state: &AppState, viewer: Option<&User>, id: OrderId) -> ApiResult<Order> {
-    let order = state.store().get_order(id).await?;
-    if listing::can_view_order(viewer, &order) {
-        Ok(order)
-    } else {
-        Err(Error::NotFound {
-            entity: OrderId::ENTITY,
-            id: id.to_string(),
-        }
-        .into())
-    }
 }
 
 /// Checkout options.
@@ -128,18 +105,15 @@ const ORDER_DOC: &str = "The order (core `Order`)";
     responses((status = 201, description = ORDER_DOC, body = Object)))]
 async fn checkout(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    Caller(principal): Caller,
     CartIdHeader(cart_id): CartIdHeader,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(body): ApiJson<CheckoutBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let owner = match &user {
-        Some(user) => CartOwner::Customer(user.id),
-        None => CartOwner::Guest(cart_id),
-    };
+    let owner = CartOwner::of(&principal, cart_id)?;
     let order = state
         .checkout()
-        .checkout_for(owner, body.email, key, actor_of(user.as_ref()))
+        .checkout_for(owner, body.email, key, principal.actor())
         .await?;
     Ok((StatusCode::CREATED, Json(order)))
 }
@@ -150,13 +124,13 @@ async fn checkout(
     responses((status = 200, description = "A page of orders (core `Order`)", body = crate::openapi::PageDoc)))]
 async fn list_orders(
     State(state): State<AppState>,
-    SignedIn(viewer): SignedIn,
+    viewer: SignedIn,
     ApiQuery(query): ApiQuery<OrderListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let request = PageRequest::new(query.page, query.limit)?;
     let page = listing::list_orders(
         state.store(),
-        &viewer,
+        &viewer.principal(),
         query.customer_id,
         query.status,
         request,
@@ -171,10 +145,10 @@ async fn list_orders(
     responses((status = 200, description = ORDER_DOC, body = Object)))]
 async fn get_order(
     State(state): State<AppState>,
-    MaybeUser(viewer): MaybeUser,
+    Caller(principal): Caller,
     ApiPath(id): ApiPath<OrderId>,
 ) -> ApiResult<Json<Order>> {
-    Ok(Json(visible_order(&state, viewer.as_ref(), id).await?))
+    Ok(Json(state.orders().get_for(&principal, id).await?))
 }
 
 /// pending -> processing (admins).
@@ -183,13 +157,13 @@ async fn get_order(
     responses((status = 200, description = ORDER_DOC, body = Object)))]
 async fn process_order(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<OrderId>,
 ) -> ApiResult<Json<Order>> {
     Ok(Json(
         state
             .orders()
-            .start_processing(id, actor_of(Some(&admin)))
+            .start_processing(id, admin.principal().actor())
             .await?,
     ))
 }
@@ -200,14 +174,14 @@ async fn process_order(
     responses((status = 200, description = ORDER_DOC, body = Object)))]
 async fn ship_order(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<OrderId>,
     ApiJson(body): ApiJson<ShipBody>,
 ) -> ApiResult<Json<Order>> {
     Ok(Json(
         state
             .orders()
-            .ship(id, body.tracking_number, actor_of(Some(&admin)))
+            .ship(id, body.tracking_number, admin.principal().actor())
             .await?,
     ))
 }
@@ -218,11 +192,14 @@ async fn ship_order(
     responses((status = 200, description = ORDER_DOC, body = Object)))]
 async fn deliver_order(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<OrderId>,
 ) -> ApiResult<Json<Order>> {
     Ok(Json(
-        state.orders().deliver(id, actor_of(Some(&admin))).await?,
+        state
+            .orders()
+            .deliver(id, admin.principal().actor())
+            .await?,
     ))
 }
 
@@ -249,15 +226,18 @@ where
     responses((status = 200, description = ORDER_DOC, body = Object)))]
 async fn cancel_order(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
+    caller: SignedIn,
     ApiPath(id): ApiPath<OrderId>,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
 ) -> ApiResult<Json<Order>> {
-    let order =
-        run_to_completion(
-            async move { state.orders().cancel_for(&user, id, key.as_deref()).await },
-        )
-        .await?;
+    let principal = caller.principal();
+    let order = run_to_completion(async move {
+        state
+            .orders()
+            .cancel_for(&principal, id, key.as_deref())
+            .await
+    })
+    .await?;
     Ok(Json(order))
 }
 
@@ -270,12 +250,12 @@ async fn cancel_order(
     responses((status = 200, description = ORDER_DOC, body = Object)))]
 async fn refund_order(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<OrderId>,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(body): ApiJson<RefundBody>,
 ) -> ApiResult<Json<Order>> {
-    let actor = actor_of(Some(&admin));
+    let actor = admin.principal().actor();
     let order = run_to_completion(async move {
         state
             .payments()
@@ -297,18 +277,16 @@ async fn refund_order(
     responses((status = 200, description = ORDER_DOC, body = Object)))]
 async fn pay_order(
     State(state): State<AppState>,
-    MaybeUser(viewer): MaybeUser,
+    Caller(principal): Caller,
     ApiPath(id): ApiPath<OrderId>,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(body): ApiJson<PayBody>,
 ) -> ApiResult<Json<Order>> {
-    visible_order(&state, viewer.as_ref(), id).await?;
     let method = PaymentMethod::new(body.token);
-    let actor = actor_of(viewer.as_ref());
     let order = run_to_completion(async move {
         state
-            .payments()
-            .charge(id, &method, actor, key.as_deref())
+            .orders()
+            .pay_for(&principal, id, &method, key.as_deref())
             .await
     })
     .await?;
@@ -321,9 +299,8 @@ async fn pay_order(
     responses((status = 200, description = "core `PaymentTransaction` list", body = Vec<Object>)))]
 async fn list_payments(
     State(state): State<AppState>,
-    MaybeUser(viewer): MaybeUser,
+    Caller(principal): Caller,
     ApiPath(id): ApiPath<OrderId>,
 ) -> ApiResult<Json<Vec<PaymentTransaction>>> {
-    visible_order(&state, viewer.as_ref(), id).await?;
-    Ok(Json(state.store().list_transactions(id).await?))
+    Ok(Json(state.orders().transactions_for(&principal, id).await?))
 }

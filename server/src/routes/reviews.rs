@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use merx_core::ids::{ProductId, ReviewId};
-use merx_core::listing;
 use merx_core::review::{Review, ReviewInput};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -14,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeUser, SignedIn};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, SignedIn};
 use crate::AppState;
 
 /// The review routes.
@@ -54,17 +53,15 @@ pub struct ReviewInputDoc {
     responses((status = 200, description = "Reviews (core `Review`)", body = Vec<Object>)))]
 async fn list_reviews(
     State(state): State<AppState>,
-    MaybeUser(viewer): MaybeUser,
+    Caller(viewer): Caller,
     ApiPath(product_id): ApiPath<ProductId>,
     ApiQuery(query): ApiQuery<ReviewQuery>,
 ) -> ApiResult<Json<Vec<Review>>> {
     let include_hidden = query.include_hidden.unwrap_or(false);
-    listing::check_hidden_reviews_access(viewer.as_ref(), include_hidden)?;
-    state.store().get_product(product_id).await?;
     Ok(Json(
         state
             .reviews()
-            .for_product(product_id, include_hidden)
+            .for_product(&viewer, product_id, include_hidden)
             .await?,
     ))
 }
@@ -75,11 +72,14 @@ async fn list_reviews(
     responses((status = 201, description = "The review (core `Review`)", body = Object)))]
 async fn submit_review(
     State(state): State<AppState>,
-    SignedIn(author): SignedIn,
+    author: SignedIn,
     ApiPath(product_id): ApiPath<ProductId>,
     ApiJson(input): ApiJson<ReviewInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let review = state.reviews().submit(&author, product_id, input).await?;
+    let review = state
+        .reviews()
+        .submit(&author.principal(), product_id, input)
+        .await?;
     Ok((StatusCode::CREATED, Json(review)))
 }
 
@@ -89,10 +89,12 @@ async fn submit_review(
     responses((status = 200, description = "The review (core `Review`)", body = Object)))]
 async fn hide_review(
     State(state): State<AppState>,
-    SignedIn(moderator): SignedIn,
+    moderator: SignedIn,
     ApiPath(id): ApiPath<ReviewId>,
 ) -> ApiResult<Json<Review>> {
-    Ok(Json(state.reviews().hide(&moderator, id).await?))
+    Ok(Json(
+        state.reviews().hide(&moderator.principal(), id).await?,
+    ))
 }
 
 /// Show a hidden review again (moderators and admins).
@@ -101,8 +103,10 @@ async fn hide_review(
     responses((status = 200, description = "The review (core `Review`)", body = Object)))]
 async fn restore_review(
     State(state): State<AppState>,
-    SignedIn(moderator): SignedIn,
+    moderator: SignedIn,
     ApiPath(id): ApiPath<ReviewId>,
 ) -> ApiResult<Json<Review>> {
-    Ok(Json(state.reviews().restore(&moderator, id).await?))
+    Ok(Json(
+        state.reviews().restore(&moderator.principal(), id).await?,
+    ))
 }

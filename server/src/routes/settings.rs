@@ -5,10 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use merx_core::ids::{PromotionId, ShippingMethodId};
+use merx_core::ids::{PromotionId, ShippingMethodId, TaxRateId};
 use merx_core::promotion::Promotion;
 use merx_core::shipping::ShippingMethod;
 use merx_core::store::PricingSettings;
+use merx_core::tax::TaxRate;
 use merx_core::Currency;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -25,6 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_promotions, create_promotion))
         .routes(routes!(get_promotion, update_promotion, delete_promotion))
         .routes(routes!(get_pricing_settings, put_pricing_settings))
+        .routes(routes!(create_tax_rate))
+        .routes(routes!(update_tax_rate, delete_tax_rate))
         .routes(routes!(list_shipping_methods, create_shipping_method))
         .routes(routes!(update_shipping_method, delete_shipping_method))
         .routes(routes!(list_currencies))
@@ -48,9 +51,9 @@ pub struct CurrencyInfo {
     responses((status = 200, description = "Promotions (core `Promotion`)", body = Vec<Object>)))]
 async fn list_promotions(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
 ) -> ApiResult<Json<Vec<Promotion>>> {
-    Ok(Json(state.settings().promotions(&admin).await?))
+    Ok(Json(state.settings().promotions(&admin.principal()).await?))
 }
 
 /// Create a promotion, automatic or with a coupon code (admins).
@@ -59,10 +62,13 @@ async fn list_promotions(
     responses((status = 201, description = "The promotion (core `Promotion`)", body = Object)))]
 async fn create_promotion(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiJson(promotion): ApiJson<Promotion>,
 ) -> ApiResult<impl IntoResponse> {
-    let promotion = state.settings().create_promotion(&admin, promotion).await?;
+    let promotion = state
+        .settings()
+        .create_promotion(&admin.principal(), promotion)
+        .await?;
     Ok((StatusCode::CREATED, Json(promotion)))
 }
 
@@ -72,10 +78,12 @@ async fn create_promotion(
     responses((status = 200, description = "The promotion (core `Promotion`)", body = Object)))]
 async fn get_promotion(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<PromotionId>,
 ) -> ApiResult<Json<Promotion>> {
-    Ok(Json(state.settings().promotion(&admin, id).await?))
+    Ok(Json(
+        state.settings().promotion(&admin.principal(), id).await?,
+    ))
 }
 
 /// Replace a promotion (admins).
@@ -85,14 +93,14 @@ async fn get_promotion(
     responses((status = 200, description = "The promotion (core `Promotion`)", body = Object)))]
 async fn update_promotion(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<PromotionId>,
     ApiJson(promotion): ApiJson<Promotion>,
 ) -> ApiResult<Json<Promotion>> {
     Ok(Json(
         state
             .settings()
-            .update_promotion(&admin, id, promotion)
+            .update_promotion(&admin.principal(), id, promotion)
             .await?,
     ))
 }
@@ -103,10 +111,13 @@ async fn update_promotion(
     responses((status = 204, description = "Deleted")))]
 async fn delete_promotion(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<PromotionId>,
 ) -> ApiResult<StatusCode> {
-    state.settings().delete_promotion(&admin, id).await?;
+    state
+        .settings()
+        .delete_promotion(&admin.principal(), id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -116,26 +127,85 @@ async fn delete_promotion(
     responses((status = 200, description = "core `PricingSettings` (`tax` with `rates`, `rounding`)", body = Object)))]
 async fn get_pricing_settings(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
 ) -> ApiResult<Json<PricingSettings>> {
-    Ok(Json(state.settings().pricing_settings(&admin).await?))
+    Ok(Json(
+        state
+            .settings()
+            .pricing_settings(&admin.principal())
+            .await?,
+    ))
 }
 
-/// Replace tax settings, tax rates and rounding (admins).
+/// Replace tax settings, tax rates and rounding (admins). Send back the `version` the settings
+/// were read at: if they changed since, the write is 409 `conflict` and changes nothing (read
+/// them again and reapply the change). The answer carries the new version.
 #[utoipa::path(put, path = "/v1/settings/pricing", tag = "settings", operation_id = "putPricingSettings",
     security(("bearer" = [])), request_body(content = Object, description = "core `PricingSettings`"),
     responses((status = 200, description = "core `PricingSettings`", body = Object)))]
 async fn put_pricing_settings(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiJson(settings): ApiJson<PricingSettings>,
 ) -> ApiResult<Json<PricingSettings>> {
     Ok(Json(
         state
             .settings()
-            .put_pricing_settings(&admin, settings)
+            .put_pricing_settings(&admin.principal(), settings)
             .await?,
     ))
+}
+
+/// Add a tax rate (admins); its id is assigned by the server. Other rates and settings are
+/// left as they are, whatever was changed since they were read.
+#[utoipa::path(post, path = "/v1/settings/tax-rates", tag = "settings", operation_id = "createTaxRate",
+    security(("bearer" = [])), request_body(content = Object, description = "core `TaxRate`"),
+    responses((status = 201, description = "The tax rate (core `TaxRate`)", body = Object)))]
+async fn create_tax_rate(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(rate): ApiJson<TaxRate>,
+) -> ApiResult<impl IntoResponse> {
+    let rate = state
+        .settings()
+        .create_tax_rate(&admin.principal(), rate)
+        .await?;
+    Ok((StatusCode::CREATED, Json(rate)))
+}
+
+/// Replace a tax rate (admins).
+#[utoipa::path(put, path = "/v1/settings/tax-rates/{id}", tag = "settings", operation_id = "updateTaxRate",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    request_body(content = Object, description = "core `TaxRate`"),
+    responses((status = 200, description = "The tax rate (core `TaxRate`)", body = Object)))]
+async fn update_tax_rate(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<TaxRateId>,
+    ApiJson(rate): ApiJson<TaxRate>,
+) -> ApiResult<Json<TaxRate>> {
+    Ok(Json(
+        state
+            .settings()
+            .update_tax_rate(&admin.principal(), id, rate)
+            .await?,
+    ))
+}
+
+/// Delete a tax rate (admins).
+#[utoipa::path(delete, path = "/v1/settings/tax-rates/{id}", tag = "settings", operation_id = "deleteTaxRate",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
+async fn delete_tax_rate(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<TaxRateId>,
+) -> ApiResult<StatusCode> {
+    state
+        .settings()
+        .delete_tax_rate(&admin.principal(), id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Shipping methods.
@@ -153,12 +223,12 @@ async fn list_shipping_methods(
     responses((status = 201, description = "core `ShippingMethod`", body = Object)))]
 async fn create_shipping_method(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiJson(method): ApiJson<ShippingMethod>,
 ) -> ApiResult<impl IntoResponse> {
     let method = state
         .settings()
-        .create_shipping_method(&admin, method)
+        .create_shipping_method(&admin.principal(), method)
         .await?;
     Ok((StatusCode::CREATED, Json(method)))
 }
@@ -170,14 +240,14 @@ async fn create_shipping_method(
     responses((status = 200, description = "core `ShippingMethod`", body = Object)))]
 async fn update_shipping_method(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<ShippingMethodId>,
     ApiJson(method): ApiJson<ShippingMethod>,
 ) -> ApiResult<Json<ShippingMethod>> {
     Ok(Json(
         state
             .settings()
-            .update_shipping_method(&admin, id, method)
+            .update_shipping_method(&admin.principal(), id, method)
             .await?,
     ))
 }
@@ -188,10 +258,13 @@ async fn update_shipping_method(
     responses((status = 204, description = "Deleted")))]
 async fn delete_shipping_method(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<ShippingMethodId>,
 ) -> ApiResult<StatusCode> {
-    state.settings().delete_shipping_method(&admin, id).await?;
+    state
+        .settings()
+        .delete_shipping_method(&admin.principal(), id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -188,10 +188,10 @@ async fn me(SignedIn(user): SignedIn) -> Json<User> {
     responses((status = 200, description = "The account (core `User`)", body = Object)))]
 async fn get_user(
     State(state): State<AppState>,
-    SignedIn(viewer): SignedIn,
+    viewer: SignedIn,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(state.users().get_for(&viewer, id).await?))
+    Ok(Json(state.users().get_for(&viewer.principal(), id).await?))
 }
 
 /// Change an account: the owner may change the name; admins also status and roles.
@@ -200,12 +200,15 @@ async fn get_user(
     responses((status = 200, description = "The account (core `User`)", body = Object)))]
 async fn update_user(
     State(state): State<AppState>,
-    SignedIn(actor): SignedIn,
+    actor: SignedIn,
     ApiPath(id): ApiPath<UserId>,
     ApiJson(update): ApiJson<ProfileUpdate>,
 ) -> ApiResult<Json<User>> {
     Ok(Json(
-        state.users().update_profile(&actor, id, update).await?,
+        state
+            .users()
+            .update_profile(&actor.principal(), id, update)
+            .await?,
     ))
 }
 
@@ -215,10 +218,10 @@ async fn update_user(
     responses((status = 204, description = "Deleted")))]
 async fn delete_user(
     State(state): State<AppState>,
-    SignedIn(actor): SignedIn,
+    actor: SignedIn,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<StatusCode> {
-    state.users().close_account(&actor, id).await?;
+    state.users().close_account(&actor.principal(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -228,11 +231,12 @@ async fn delete_user(
     responses((status = 200, description = "A page of accounts", body = crate::openapi::PageDoc)))]
 async fn list_users(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     ApiQuery(query): ApiQuery<UserListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let request = PageRequest::new(query.page, query.limit)?;
-    let page = listing::list_users(state.store(), &admin, query.status, request).await?;
+    let page =
+        listing::list_users(state.store(), &admin.principal(), query.status, request).await?;
     Ok(Json(page))
 }
 

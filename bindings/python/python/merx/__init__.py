@@ -329,9 +329,17 @@ class Engine:
         """Validates and inserts or replaces a shipping method."""
         return _json.loads(self._native.put_shipping_method(_to_json(method)))
 
+    def pricing_settings(self) -> JSON:
+        """The tax settings (with the tax rates) and rounding mode, and the ``version`` they are
+        at."""
+        return _json.loads(self._native.pricing_settings())
+
     def put_pricing_settings(self, settings: Mapping[str, Any]) -> JSON:
         """Replaces the tax settings and rounding mode (``{"tax": {...}, "rounding":
-        "half_up"}``)."""
+        "half_up", "version": 3}``). ``version`` is the one :meth:`pricing_settings` returned
+        (0, or left out, before the first save): if the settings changed since, the write raises
+        :class:`ConflictError` (code ``conflict``) and changes nothing. Returns the settings at
+        their new version."""
         return _json.loads(self._native.put_pricing_settings(_to_json(settings)))
 
     # Carts -------------------------------------------------------------------------------
@@ -381,9 +389,10 @@ class Engine:
         return _result(self._native.remove_line(str(cart_id), str(line_id)), decimal)
 
     def apply_coupon(self, cart_id: str, code: str, *, decimal: bool = False) -> JSON:
-        """Enters a coupon code and returns the cart. Whether it applies is decided when the
-        cart is priced, which lists a refused code under ``rejectedCoupons`` with its reason;
-        checkout refuses a cart with a rejected coupon (:class:`CouponError`)."""
+        """Enters a coupon code and returns the cart. A code no promotion has raises
+        :class:`CouponError` (code ``coupon_not_found``) at once. Whether a known code applies is
+        decided when the cart is priced, which lists a refused code under ``rejectedCoupons``
+        with its reason; checkout refuses a cart with a rejected coupon (:class:`CouponError`)."""
         return _result(self._native.apply_coupon(str(cart_id), code), decimal)
 
     def remove_coupon(self, cart_id: str, code: str, *, decimal: bool = False) -> JSON:
@@ -401,7 +410,8 @@ class Engine:
     def set_shipping_method(
         self, cart_id: str, method_id: Optional[str], *, decimal: bool = False
     ) -> JSON:
-        """Sets or clears (``None``) the cart's shipping method."""
+        """Sets or clears (``None``) the cart's shipping method; an unknown or inactive method
+        raises :class:`NotFoundError`."""
         return _result(self._native.set_shipping_method(str(cart_id), method_id), decimal)
 
     def price_cart(self, cart_id: str, *, decimal: bool = False) -> JSON:
@@ -492,12 +502,13 @@ def _request(
     return _json.dumps(
         {
             "k": k,
-            "exclude_seen": exclude_seen,
+            # The core's request is camelCase and ignores fields it does not know.
+            "excludeSeen": exclude_seen,
             "allow": None if allow is None else [str(i) for i in allow],
             "deny": [str(i) for i in deny],
             "unavailable": [str(i) for i in unavailable],
             "explain": explain,
-            "fill_with_popular": fill_with_popular,
+            "fillWithPopular": fill_with_popular,
         }
     )
 
