@@ -1105,9 +1105,10 @@ async fn rate_limit_answers_429_with_retry_after() {
         burst: 2,
     });
     let h = harness_with(config).await;
-    assert_eq!(h.get("/healthz", None).await.status, 200);
-    assert_eq!(h.get("/healthz", None).await.status, 200);
-    let limited = h.get("/healthz", None).await;
+    // Probes are never limited (tests/operations.rs), so an API route spends the burst.
+    assert_eq!(h.get("/v1/currencies", None).await.status, 200);
+    assert_eq!(h.get("/v1/currencies", None).await.status, 200);
+    let limited = h.get("/v1/currencies", None).await;
     assert_error(&limited, 429, "rate_limited");
     assert_eq!(limited.header("retry-after").as_deref(), Some("1"));
 }
