@@ -27,6 +27,7 @@ use crate::user::{Role, User};
 
 /// Where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum OrderStatus {
@@ -81,6 +82,7 @@ impl OrderStatus {
 
 /// Where the order's money is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PaymentStatus {
@@ -136,6 +138,7 @@ impl PaymentStatus {
 
 /// Where the goods are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FulfillmentStatus {
@@ -163,16 +166,19 @@ impl FulfillmentStatus {
 
 /// Who made a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "type",
     rename_all = "snake_case",
     rename_all_fields = "camelCase"
 )]
+// utoipa does not read `rename_all_fields`, so each struct variant repeats it as `schema(rename_all)`.
 #[non_exhaustive]
 pub enum Actor {
     /// The engine itself (checkout, a scheduled job, a payment callback).
     System,
     /// A signed-in user (customer, admin or moderator).
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     User {
         /// The user.
         user_id: UserId,
@@ -183,16 +189,19 @@ pub enum Actor {
 
 /// One change recorded in an order's history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "type",
     rename_all = "snake_case",
     rename_all_fields = "camelCase"
 )]
+// utoipa does not read `rename_all_fields`, so each struct variant repeats it as `schema(rename_all)`.
 #[non_exhaustive]
 pub enum OrderChange {
     /// The order was placed.
     Placed,
     /// The order status moved.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Status {
         /// Before.
         from: OrderStatus,
@@ -200,6 +209,7 @@ pub enum OrderChange {
         to: OrderStatus,
     },
     /// The payment status moved.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Payment {
         /// Before.
         from: PaymentStatus,
@@ -209,6 +219,7 @@ pub enum OrderChange {
         amount: Option<Decimal>,
     },
     /// The fulfilment status moved.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Fulfillment {
         /// Before.
         from: FulfillmentStatus,
@@ -219,6 +230,7 @@ pub enum OrderChange {
 
 /// An entry of an order's history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
     /// When.
@@ -231,6 +243,7 @@ pub struct HistoryEntry {
 
 /// A purchased line, frozen at the prices of the moment of purchase.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderLine {
     /// Identifier.
@@ -259,6 +272,7 @@ pub struct OrderLine {
 
 /// A promotion that applied to the order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderPromotion {
     /// The promotion.
@@ -273,6 +287,7 @@ pub struct OrderPromotion {
 
 /// The order's totals; equal to the priced cart's at checkout.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderTotals {
     /// Sum of line subtotals.
@@ -291,6 +306,7 @@ pub struct OrderTotals {
 
 /// The money side of an order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderPayment {
     /// Current status.
@@ -326,6 +342,7 @@ impl OrderPayment {
 
 /// An order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
     /// Identifier.

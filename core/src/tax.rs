@@ -13,6 +13,7 @@ use crate::money::RoundingMode;
 
 /// One tax rate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaxRate {
     /// Identifier.
@@ -105,6 +106,7 @@ pub fn normalize_country(country: &str) -> Result<String> {
 
 /// Whether tax is computed and rounded per line, or once per rate over the whole order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaxCalculation {
     /// Each line's tax is rounded on its own (the usual European practice).
@@ -117,6 +119,7 @@ pub enum TaxCalculation {
 
 /// The store's tax settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaxSettings {
     /// Whether catalog prices (and shipping amounts) already include tax.

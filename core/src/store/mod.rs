@@ -241,6 +241,7 @@ pub struct ProductFilter {
 
 /// A variant's stock as the inventory sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StockLevel {
     /// The variant.
@@ -413,6 +414,7 @@ pub struct IdempotencyCompletion {
 
 /// Pricing settings that are not lists: tax configuration and the rounding mode.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PricingSettings {
     /// Tax rates and modes.
