@@ -37,6 +37,13 @@ pub enum ProductStatus {
 }
 
 impl ProductStatus {
+    /// Every status.
+    pub const ALL: [ProductStatus; 3] = [
+        ProductStatus::Draft,
+        ProductStatus::Active,
+        ProductStatus::Archived,
+    ];
+
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
         match self {

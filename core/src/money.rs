@@ -201,6 +201,13 @@ pub enum RoundingMode {
 }
 
 impl RoundingMode {
+    /// Every mode.
+    pub const ALL: [RoundingMode; 3] = [
+        RoundingMode::HalfUp,
+        RoundingMode::HalfEven,
+        RoundingMode::Down,
+    ];
+
     /// The rust_decimal strategy implementing this mode.
     pub const fn strategy(self) -> RoundingStrategy {
         match self {

@@ -117,6 +117,11 @@ pub enum TaxCalculation {
     PerRate,
 }
 
+impl TaxCalculation {
+    /// Every mode.
+    pub const ALL: [TaxCalculation; 2] = [TaxCalculation::PerLine, TaxCalculation::PerRate];
+}
+
 /// The store's tax settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
