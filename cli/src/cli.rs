@@ -4,7 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
+use merx_core::catalog::ProductStatus;
+use merx_core::order::OrderStatus;
+use merx_core::tax::TaxCalculation;
+use merx_core::RoundingMode;
 use merx_server::serve::{NotifierOptions, ServeOptions};
+
+use crate::core_values::core_values;
 
 const MAIN_HELP: &str = "\
 Examples:
@@ -230,17 +236,6 @@ Examples:
     Seed(DemoArgs),
 }
 
-/// A product status on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum StatusArg {
-    /// Being prepared.
-    Draft,
-    /// On sale.
-    Active,
-    /// Withdrawn.
-    Archived,
-}
-
 /// Import/export file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -261,8 +256,8 @@ Examples:
   merx --json products list")]
     List {
         /// Only this status.
-        #[arg(long, value_enum)]
-        status: Option<StatusArg>,
+        #[arg(long, value_parser = core_values(&ProductStatus::ALL))]
+        status: Option<ProductStatus>,
         /// Most products to list.
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -304,8 +299,8 @@ Examples:
         #[arg(long, default_value = "")]
         description: String,
         /// Initial status.
-        #[arg(long, value_enum, default_value = "draft")]
-        status: StatusArg,
+        #[arg(long, value_parser = core_values(&ProductStatus::ALL), default_value = "draft")]
+        status: ProductStatus,
     },
     /// Change a product: the given fields, or the whole product from a JSON file.
     #[command(after_help = "\
@@ -333,8 +328,8 @@ Examples:
         #[arg(long)]
         description: Option<String>,
         /// Status.
-        #[arg(long, value_enum)]
-        status: Option<StatusArg>,
+        #[arg(long, value_parser = core_values(&ProductStatus::ALL))]
+        status: Option<ProductStatus>,
         /// Price of every variant in --currency, in major units.
         #[arg(long)]
         price: Option<String>,
@@ -387,32 +382,12 @@ Examples:
     },
 }
 
-/// An order status on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OrderStatusArg {
-    /// Placed.
-    Pending,
-    /// Being prepared.
-    Processing,
-    /// Handed to the carrier.
-    Shipped,
-    /// Received.
-    Delivered,
-    /// Called off.
-    Cancelled,
-}
-
-/// Statuses an order can be moved to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TransitionArg {
-    /// pending -> processing.
-    Processing,
-    /// processing -> shipped.
-    Shipped,
-    /// shipped -> delivered.
-    Delivered,
-    /// pending/processing -> cancelled (voids or refunds the payment, releases stock).
-    Cancelled,
+/// The statuses an order can be moved to: those the core's state machine reaches from some status.
+fn transition_targets() -> Vec<OrderStatus> {
+    OrderStatus::ALL
+        .into_iter()
+        .filter(|to| OrderStatus::ALL.iter().any(|from| from.can_move_to(*to)))
+        .collect()
 }
 
 /// `merx orders ...`.
@@ -426,8 +401,8 @@ Examples:
   merx orders list --customer ann@example.com")]
     List {
         /// Only this status.
-        #[arg(long, value_enum)]
-        status: Option<OrderStatusArg>,
+        #[arg(long, value_parser = core_values(&OrderStatus::ALL))]
+        status: Option<OrderStatus>,
         /// Only this customer's orders: a user id or an account email.
         #[arg(long)]
         customer: Option<String>,
@@ -453,9 +428,9 @@ Examples:
     Transition {
         /// Order id.
         id: String,
-        /// The new status.
-        #[arg(long, value_enum)]
-        to: TransitionArg,
+        /// The new status; cancelling voids or refunds the payment and releases stock.
+        #[arg(long, value_parser = core_values(&transition_targets()))]
+        to: OrderStatus,
         /// Carrier tracking number (with --to shipped).
         #[arg(long)]
         tracking: Option<String>,
@@ -763,26 +738,6 @@ Examples:
     },
 }
 
-/// A tax calculation mode on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum CalculationArg {
-    /// Each line's tax is rounded on its own.
-    PerLine,
-    /// Tax is computed once per rate over the order and allocated to the lines.
-    PerRate,
-}
-
-/// A rounding mode on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum RoundingArg {
-    /// Half away from zero.
-    HalfUp,
-    /// Half to even.
-    HalfEven,
-    /// Toward zero.
-    Down,
-}
-
 /// `merx taxes ...`.
 #[derive(Debug, Subcommand)]
 pub enum TaxesCommand {
@@ -862,14 +817,14 @@ Examples:
         #[arg(long)]
         shipping_tax_class: Option<String>,
         /// Per line or per rate.
-        #[arg(long, value_enum)]
-        calculation: Option<CalculationArg>,
+        #[arg(long, value_parser = core_values(&TaxCalculation::ALL))]
+        calculation: Option<TaxCalculation>,
         /// How tax amounts are rounded.
-        #[arg(long, value_enum)]
-        tax_rounding: Option<RoundingArg>,
+        #[arg(long, value_parser = core_values(&RoundingMode::ALL))]
+        tax_rounding: Option<RoundingMode>,
         /// How line amounts and discounts are rounded.
-        #[arg(long, value_enum)]
-        rounding: Option<RoundingArg>,
+        #[arg(long, value_parser = core_values(&RoundingMode::ALL))]
+        rounding: Option<RoundingMode>,
         /// Country taxed before the cart has a shipping address.
         #[arg(long)]
         default_country: Option<String>,

@@ -7,6 +7,7 @@
 
 mod cli;
 mod commands;
+mod core_values;
 mod error;
 mod output;
 mod store;

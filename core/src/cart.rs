@@ -30,6 +30,7 @@ pub const MAX_UNIT_PRICE: i64 = 1_000_000_000_000_000;
 
 /// A postal address.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
     /// Recipient.
@@ -107,6 +108,7 @@ impl Address {
 
 /// One line of a cart: a variant snapshot and a quantity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CartLine {
     /// Identifier, stable while the line exists.
@@ -233,6 +235,7 @@ impl CartLine {
 
 /// A shopping cart in one currency.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Cart {
     /// Identifier.

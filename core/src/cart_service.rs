@@ -64,6 +64,7 @@ impl CartOwner {
 
 /// A cart together with its price, as every cart response carries it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CartView {
     /// The cart (lines, coupons, address, shipping method, version).

@@ -25,6 +25,7 @@ pub const MAX_STOCK: i64 = 1_000_000_000_000;
 
 /// Lifecycle of a product. Only active products can be added to carts or checked out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductStatus {
     /// Being prepared; invisible to shoppers.
@@ -37,6 +38,13 @@ pub enum ProductStatus {
 }
 
 impl ProductStatus {
+    /// Every status.
+    pub const ALL: [ProductStatus; 3] = [
+        ProductStatus::Draft,
+        ProductStatus::Active,
+        ProductStatus::Archived,
+    ];
+
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -49,6 +57,7 @@ impl ProductStatus {
 
 /// How a variant's quantity is counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SaleUnit {
     /// Whole units only.
@@ -94,6 +103,7 @@ impl SaleUnit {
 
 /// An image of a product.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductImage {
     /// Where the image lives.
@@ -105,6 +115,7 @@ pub struct ProductImage {
 
 /// A purchasable variant of a product.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Variant {
     /// Identifier.
@@ -302,6 +313,7 @@ fn validate_sku(sku: &str) -> Result<()> {
 
 /// A product with its variants.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
     /// Identifier.
@@ -480,6 +492,7 @@ fn is_valid_slug(slug: &str) -> bool {
 
 /// A node of the category tree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Category {
     /// Identifier.

@@ -132,8 +132,24 @@ impl<'de> Deserialize<'de> for ErrorCode {
     }
 }
 
+// Hand-written because the codes come from the table above, not from a serde derive.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("Stable snake_case error code"))
+            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ErrorCode {}
+
 /// Why a coupon code did not apply to a cart. Reported inside a priced cart, not raised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CouponRejection {
@@ -544,6 +560,8 @@ impl std::error::Error for BackendError {
 
 /// The error body every shell sends: `{"code": "...", "message": "...", "details": ...}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Error))]
 pub struct ErrorBody {
     /// Stable code from the table.
     pub code: ErrorCode,
@@ -551,6 +569,7 @@ pub struct ErrorBody {
     pub message: String,
     /// Structured details, when useful.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub details: Option<serde_json::Value>,
 }
 

@@ -17,14 +17,17 @@ use crate::order::{OrderStatus, PaymentStatus};
 
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "type",
     rename_all = "PascalCase",
     rename_all_fields = "camelCase"
 )]
+// utoipa does not read `rename_all_fields`, so each struct variant repeats it as `schema(rename_all)`.
 #[non_exhaustive]
 pub enum EventPayload {
     /// A user account was created.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     UserRegistered {
         /// The new user.
         user_id: UserId,
@@ -32,6 +35,7 @@ pub enum EventPayload {
         email: String,
     },
     /// Checkout created an order.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     OrderPlaced {
         /// The order.
         order_id: OrderId,
@@ -43,6 +47,7 @@ pub enum EventPayload {
         total: Decimal,
     },
     /// An order moved to another status.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     OrderStatusChanged {
         /// The order.
         order_id: OrderId,
@@ -52,6 +57,7 @@ pub enum EventPayload {
         to: OrderStatus,
     },
     /// Money was captured for an order.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     PaymentCaptured {
         /// The order.
         order_id: OrderId,
@@ -61,6 +67,7 @@ pub enum EventPayload {
         amount: Decimal,
     },
     /// Money was refunded for an order.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     PaymentRefunded {
         /// The order.
         order_id: OrderId,
@@ -72,6 +79,7 @@ pub enum EventPayload {
         payment_status: PaymentStatus,
     },
     /// A variant's stock changed outside checkout (restock, correction, cancellation).
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     InventoryUpdated {
         /// The variant.
         variant_id: VariantId,
@@ -82,6 +90,7 @@ pub enum EventPayload {
     },
     /// A user asked to reset their password. The notifier emails `token` to `email`; it is the
     /// only place the token travels (the API never returns it, the store keeps only its hash).
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     PasswordResetRequested {
         /// The user.
         user_id: UserId,
@@ -93,6 +102,7 @@ pub enum EventPayload {
         expires_at: DateTime<Utc>,
     },
     /// A product was created, changed or deleted.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     ProductChanged {
         /// The product.
         product_id: ProductId,
@@ -147,6 +157,7 @@ pub const REDACTED: &str = "[redacted]";
 
 /// An event not yet in the outbox.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewEvent {
     /// Unique id, fixed before appending so a retried append cannot duplicate it.
@@ -170,6 +181,7 @@ impl NewEvent {
 
 /// An event in the outbox.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxEvent {
     /// Position in the outbox, assigned by the store; strictly increasing, starting at 1.

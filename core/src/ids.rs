@@ -13,6 +13,8 @@ macro_rules! typed_ids {
     ($( $(#[$meta:meta])* $name:ident = $entity:literal ),+ $(,)?) => {$(
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        // A newtype over `Uuid` documents as the UUID string it serializes to.
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 

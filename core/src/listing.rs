@@ -63,6 +63,7 @@ impl PageRequest {
 
 /// One page of a listing and the total number of matches.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Paged<T> {
     /// Matches over all pages.

@@ -171,8 +171,24 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
+// Hand-written because the wire form is the ISO code from the table, not a serde derive.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("ISO-4217 currency code"))
+            .enum_values(Some(Currency::ALL.iter().map(|c| c.code())))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Currency {}
+
 /// How an amount is brought to a currency's minor units.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RoundingMode {
     /// Half away from zero: 0.125 -> 0.13 (the usual commercial rounding).
@@ -185,6 +201,13 @@ pub enum RoundingMode {
 }
 
 impl RoundingMode {
+    /// Every mode.
+    pub const ALL: [RoundingMode; 3] = [
+        RoundingMode::HalfUp,
+        RoundingMode::HalfEven,
+        RoundingMode::Down,
+    ];
+
     /// The rust_decimal strategy implementing this mode.
     pub const fn strategy(self) -> RoundingStrategy {
         match self {

@@ -31,6 +31,7 @@ use crate::text::check_text;
 
 /// Where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum OrderStatus {
@@ -85,6 +86,7 @@ impl OrderStatus {
 
 /// Where the order's money is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PaymentStatus {
@@ -140,6 +142,7 @@ impl PaymentStatus {
 
 /// Where the goods are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FulfillmentStatus {
@@ -167,16 +170,19 @@ impl FulfillmentStatus {
 
 /// Who made a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "type",
     rename_all = "snake_case",
     rename_all_fields = "camelCase"
 )]
+// utoipa does not read `rename_all_fields`, so each struct variant repeats it as `schema(rename_all)`.
 #[non_exhaustive]
 pub enum Actor {
     /// The engine itself (checkout, a scheduled job, a payment callback).
     System,
     /// A signed-in user (customer, admin or moderator).
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     User {
         /// The user.
         user_id: UserId,
@@ -187,16 +193,19 @@ pub enum Actor {
 
 /// One change recorded in an order's history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "type",
     rename_all = "snake_case",
     rename_all_fields = "camelCase"
 )]
+// utoipa does not read `rename_all_fields`, so each struct variant repeats it as `schema(rename_all)`.
 #[non_exhaustive]
 pub enum OrderChange {
     /// The order was placed.
     Placed,
     /// The order status moved.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Status {
         /// Before.
         from: OrderStatus,
@@ -204,6 +213,7 @@ pub enum OrderChange {
         to: OrderStatus,
     },
     /// The payment status moved.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Payment {
         /// Before.
         from: PaymentStatus,
@@ -213,6 +223,7 @@ pub enum OrderChange {
         amount: Option<Decimal>,
     },
     /// The fulfilment status moved.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Fulfillment {
         /// Before.
         from: FulfillmentStatus,
@@ -223,6 +234,7 @@ pub enum OrderChange {
 
 /// An entry of an order's history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
     /// When.
@@ -235,6 +247,7 @@ pub struct HistoryEntry {
 
 /// A purchased line, frozen at the prices of the moment of purchase.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderLine {
     /// Identifier.
@@ -263,6 +276,7 @@ pub struct OrderLine {
 
 /// A promotion that applied to the order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderPromotion {
     /// The promotion.
@@ -277,6 +291,7 @@ pub struct OrderPromotion {
 
 /// The order's totals; equal to the priced cart's at checkout.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderTotals {
     /// Sum of line subtotals.
@@ -295,6 +310,7 @@ pub struct OrderTotals {
 
 /// The money side of an order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderPayment {
     /// Current status.
@@ -330,6 +346,7 @@ impl OrderPayment {
 
 /// An order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
     /// Identifier.

@@ -212,6 +212,7 @@ impl RetryPolicy {
 
 /// The kind of provider call a transaction records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TransactionKind {
@@ -227,6 +228,7 @@ pub enum TransactionKind {
 
 /// How one attempt ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TransactionStatus {
@@ -242,6 +244,7 @@ pub enum TransactionStatus {
 
 /// One attempt at the provider.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentTransaction {
     /// Identifier.

@@ -60,6 +60,7 @@ use crate::tax::{TaxCalculation, TaxSettings};
 
 /// Everything the store decides about prices beyond the catalog: promotions, tax and shipping.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PricingRules {
     /// All promotions, automatic and behind coupon codes.
@@ -134,6 +135,7 @@ impl<'a> PricingContext<'a> {
 /// The owned JSON request of the pricing contract: `{"cart": ..., "rules": ..., "now": ...,
 /// "usage": ...}`. `rules`, `now` and `usage` may be left out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PricingRequest {
     /// The cart to price.
@@ -146,6 +148,7 @@ pub struct PricingRequest {
     pub now: Option<DateTime<Utc>>,
     /// Promotion usage counts.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<PromotionId, crate::promotion::PromotionUsage>))]
     pub usage: PromotionUsageMap,
 }
 
@@ -166,6 +169,7 @@ impl PricingRequest {
 
 /// A discount on a line or on shipping, with the promotion that gave it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Discount {
     /// The promotion.
@@ -176,6 +180,7 @@ pub struct Discount {
 
 /// A tax amount on a line or on shipping, with its rate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaxAmount {
     /// The rate.
@@ -186,6 +191,7 @@ pub struct TaxAmount {
 
 /// A priced cart line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PricedLine {
     /// The cart line.
@@ -214,6 +220,7 @@ pub struct PricedLine {
 
 /// The selected shipping method, priced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PricedShipping {
     /// The method.
@@ -236,6 +243,7 @@ pub struct PricedShipping {
 
 /// A method that can ship this cart, with its charge before promotions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ShippingOption {
     /// The method.
@@ -248,6 +256,7 @@ pub struct ShippingOption {
 
 /// A promotion that applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AppliedPromotion {
     /// The promotion.
@@ -266,6 +275,7 @@ pub struct AppliedPromotion {
 
 /// A coupon code that did not apply, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RejectedCoupon {
     /// The code.
@@ -278,6 +288,7 @@ pub struct RejectedCoupon {
 
 /// Tax per rate over the whole cart, for invoices.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaxLine {
     /// The rate.
@@ -294,6 +305,7 @@ pub struct TaxLine {
 
 /// Something the shopper should know that is not an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NoticeCode {
@@ -307,6 +319,7 @@ pub enum NoticeCode {
 
 /// A notice on a priced cart.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Notice {
     /// Stable code.
@@ -318,6 +331,7 @@ pub struct Notice {
 /// The cart's totals. `total = subtotal - discountTotal + shippingTotal (+ taxTotal when prices
 /// exclude tax)`, exactly.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     /// Sum of line subtotals.
@@ -336,6 +350,7 @@ pub struct Totals {
 
 /// The result of [`price_cart`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PricedCart {
     /// The cart priced.

@@ -17,11 +17,15 @@ use crate::money::Currency;
 use crate::text::{check_multiline_text, check_text};
 
 /// An amount given per currency (`{"USD": "5.00", "EUR": "4.50"}`).
+///
+/// Schema derives cannot see through an alias, so fields of this type name its schema with
+/// `schema(value_type = BTreeMap<Currency, Decimal>)`.
 pub type CurrencyAmounts = BTreeMap<Currency, Decimal>;
 
 /// Which cart lines a promotion looks at. Empty lists match every line; otherwise a line matches
 /// when its product, variant, SKU or any of its categories (with ancestors) is listed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LineSelector {
     /// Matching products.
@@ -69,6 +73,7 @@ impl LineSelector {
 
 /// What a promotion's discount is measured against.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Target {
     /// The whole order: the discount is rounded once and spread over all lines.
@@ -89,15 +94,18 @@ impl Target {
 
 /// The reward of a buy-X-get-Y promotion for each freed unit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "type",
     rename_all = "snake_case",
     rename_all_fields = "camelCase"
 )]
+// utoipa does not read `rename_all_fields`, so each struct variant repeats it as `schema(rename_all)`.
 pub enum BxgyReward {
     /// The Y units are free.
     Free,
     /// The Y units get `percent` off.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     PercentOff {
         /// 0 < percent <= 100.
         percent: Decimal,
@@ -106,29 +114,36 @@ pub enum BxgyReward {
 
 /// The reward of a spend tier.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "type",
     rename_all = "snake_case",
     rename_all_fields = "camelCase"
 )]
+// utoipa does not read `rename_all_fields`, so each struct variant repeats it as `schema(rename_all)`.
 pub enum TierReward {
     /// Percent off the order.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     PercentOff {
         /// 0 < percent <= 100.
         percent: Decimal,
     },
     /// A fixed amount off the order.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     AmountOff {
         /// Amount per currency.
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<Currency, Decimal>))]
         amounts: CurrencyAmounts,
     },
 }
 
 /// One step of a tiered spend promotion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SpendTier {
     /// Running subtotal needed for this tier, per currency.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<Currency, Decimal>))]
     pub threshold: CurrencyAmounts,
     /// What the tier gives.
     pub reward: TierReward,
@@ -136,13 +151,16 @@ pub struct SpendTier {
 
 /// What a promotion gives.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "type",
     rename_all = "snake_case",
     rename_all_fields = "camelCase"
 )]
+// utoipa does not read `rename_all_fields`, so each struct variant repeats it as `schema(rename_all)`.
 pub enum PromotionEffect {
     /// `percent` off the order (rounded once, allocated) or off each matching line (rounded per line).
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     PercentageOff {
         /// 0 < percent <= 100.
         percent: Decimal,
@@ -151,28 +169,35 @@ pub enum PromotionEffect {
     },
     /// A fixed amount off the order or off the matching items together (rounded once, allocated
     /// over the matching lines), capped at what it discounts.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     AmountOff {
         /// Amount per currency.
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<Currency, Decimal>))]
         amounts: CurrencyAmounts,
         /// Order or matching items.
         target: Target,
     },
     /// A fixed amount off each matching unit, capped per line.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     AmountOffEachItem {
         /// Amount per unit, per currency.
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<Currency, Decimal>))]
         amounts: CurrencyAmounts,
         /// Matching items.
         items: LineSelector,
     },
     /// Matching units sold at a fixed unit price (never raises a price).
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     FixedPrice {
         /// Unit price per currency.
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<Currency, Decimal>))]
         prices: CurrencyAmounts,
         /// Matching items.
         items: LineSelector,
     },
     /// Buy `buyQuantity` of `buy`, get `getQuantity` of `get` (or of `buy`) free or discounted.
     /// The freed units are the cheapest qualifying units at their price after earlier discounts.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     BuyXGetY {
         /// Units that qualify as the purchase.
         buy: LineSelector,
@@ -190,11 +215,13 @@ pub enum PromotionEffect {
         max_applications: Option<u32>,
     },
     /// The highest tier whose threshold the running subtotal reaches applies, on the whole order.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     TieredSpend {
         /// Tiers in ascending threshold order.
         tiers: Vec<SpendTier>,
     },
     /// Shipping is free (on the listed methods, or any method when the list is empty).
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     FreeShipping {
         /// Methods it applies to; empty for all.
         #[serde(default)]
@@ -204,10 +231,12 @@ pub enum PromotionEffect {
 
 /// Conditions that must all hold for a promotion to apply.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Conditions {
     /// Minimum running merchandise subtotal (after earlier promotions), per currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<std::collections::BTreeMap<Currency, Decimal>>))]
     pub min_subtotal: Option<CurrencyAmounts>,
     /// Minimum number of qualifying units (matching items, or all items for order targets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,6 +254,7 @@ pub struct Conditions {
 
 /// A promotion, automatic or behind a coupon code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Promotion {
     /// Identifier.
@@ -267,6 +297,7 @@ fn yes() -> bool {
 
 /// How often a promotion has been redeemed, as the store counts it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PromotionUsage {
     /// Redemptions by everyone.

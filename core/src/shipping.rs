@@ -15,29 +15,36 @@ use crate::text::check_text;
 
 /// One weight band of a weight-tiered rate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WeightTier {
     /// Upper bound of the band in kilograms, inclusive; `None` for "anything heavier".
     #[serde(default)]
     pub up_to: Option<Decimal>,
     /// Price of the band per currency.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<Currency, Decimal>))]
     pub amounts: CurrencyAmounts,
 }
 
 /// How a method's price is found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "type",
     rename_all = "snake_case",
     rename_all_fields = "camelCase"
 )]
+// utoipa does not read `rename_all_fields`, so each struct variant repeats it as `schema(rename_all)`.
 pub enum ShippingRate {
     /// One price per currency whatever the cart.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Flat {
         /// Price per currency.
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<Currency, Decimal>))]
         amounts: CurrencyAmounts,
     },
     /// The first band whose `upTo` is at least the cart's total weight.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     WeightTiered {
         /// Bands in ascending weight.
         tiers: Vec<WeightTier>,
@@ -46,6 +53,7 @@ pub enum ShippingRate {
 
 /// A shipping method.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ShippingMethod {
     /// Identifier.
@@ -60,6 +68,7 @@ pub struct ShippingMethod {
     pub rate: ShippingRate,
     /// Free when the discounted merchandise subtotal reaches this amount, per currency.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<std::collections::BTreeMap<Currency, Decimal>>))]
     pub free_over: Option<CurrencyAmounts>,
     /// Tax class of this method's charge; the store's shipping tax class when `None`.
     #[serde(default)]

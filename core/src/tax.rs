@@ -14,6 +14,7 @@ use crate::text::check_text;
 
 /// One tax rate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaxRate {
     /// Identifier.
@@ -99,6 +100,7 @@ pub use crate::country::normalize_country;
 
 /// Whether tax is computed and rounded per line, or once per rate over the whole order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaxCalculation {
     /// Each line's tax is rounded on its own (the usual European practice).
@@ -109,8 +111,14 @@ pub enum TaxCalculation {
     PerRate,
 }
 
+impl TaxCalculation {
+    /// Every mode.
+    pub const ALL: [TaxCalculation; 2] = [TaxCalculation::PerLine, TaxCalculation::PerRate];
+}
+
 /// The store's tax settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaxSettings {
     /// Whether catalog prices (and shipping amounts) already include tax.

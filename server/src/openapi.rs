@@ -1,86 +1,21 @@
 //! The OpenAPI 3 document, generated from the handlers' `#[utoipa::path]` annotations.
 //!
-//! Request and response bodies of the core's wire types (products, carts, orders...) are
-//! described as JSON objects named after the core type rather than field by field: the core keeps
-//! no OpenAPI derives, so that it stays free of server concerns, and a hand-written copy of every
-//! field here would drift. The envelopes the server owns (errors, pages, tokens) are exact.
-//! Every operation also lists the error statuses the error table can produce, so clients and
-//! schema checkers know the full set of answers.
+//! Request and response bodies are the core's own serde types (products, carts, orders, the
+//! error body...), documented by the schemas merx-core derives behind its `openapi` feature, so
+//! the document says field by field what serde reads and writes and cannot drift from it; the
+//! server writes no copy of a core type or enum. `tests/openapi.rs` checks that every body is
+//! typed and that required properties match serialized values. Every operation also lists the
+//! error statuses the error table can produce, so clients and schema checkers know the full set
+//! of answers.
 
-use serde::Serialize;
+use std::collections::HashMap;
+
+use serde_json::Value;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi, RefOr};
-use utoipa::{Modify, PartialSchema, ToSchema};
-
-/// The error body: `{"code", "message", "details"?}`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Error)]
-pub struct ErrorDoc {
-    /// Stable snake_case code from the core's error table.
-    pub code: String,
-    /// Human-readable explanation.
-    pub message: String,
-    /// Structured details, when useful.
-    #[schema(nullable = false)]
-    pub details: Option<serde_json::Value>,
-}
-
-/// A page of results.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Page)]
-pub struct PageDoc {
-    /// Matches over all pages.
-    pub total: u64,
-    /// This page's number (1-based).
-    pub page: u32,
-    /// The page size.
-    pub limit: u32,
-    /// The records of this page.
-    pub data: Vec<serde_json::Value>,
-}
-
-/// Order statuses, for query parameters.
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum OrderStatusDoc {
-    /// Placed, not yet worked on.
-    Pending,
-    /// Being prepared.
-    Processing,
-    /// Handed to the carrier.
-    Shipped,
-    /// Arrived.
-    Delivered,
-    /// Cancelled.
-    Cancelled,
-}
-
-/// Account statuses, for query parameters.
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum UserStatusDoc {
-    /// May sign in.
-    Active,
-    /// Disabled or deleted.
-    Inactive,
-}
-
-/// Product statuses, for query parameters.
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum ProductStatusDoc {
-    /// Being prepared.
-    Draft,
-    /// On sale.
-    Active,
-    /// Withdrawn.
-    Archived,
-}
+use utoipa::Modify;
 
 /// The statuses added to every operation, with what they mean here.
 const ERROR_STATUSES: &[(&str, &str)] = &[
@@ -153,10 +88,6 @@ impl Modify for Finish {
                     .build(),
             ),
         );
-        components
-            .schemas
-            .insert("Error".into(), ErrorDoc::schema());
-        components.schemas.insert("Page".into(), PageDoc::schema());
         for item in openapi.paths.paths.values_mut() {
             for op in [
                 &mut item.get,
@@ -217,12 +148,65 @@ impl Modify for Finish {
         (name = "orders", description = "Checkout, order history, transitions, payments"),
         (name = "recommendations", description = "For you, also bought, popular, retraining"),
         (name = "ops", description = "Health, readiness, metrics, documentation")
-    )
+    ),
+    // The error body every error status refers to, and the events webhooks and NATS deliver,
+    // which no operation names.
+    components(schemas(merx_core::ErrorBody, merx_core::event::OutboxEvent))
 )]
 pub struct ApiDoc;
 
-/// Adds security schemes, the shared schemas and the error statuses to a generated document.
-pub fn finish(mut openapi: OpenApi) -> OpenApi {
+/// Adds security schemes and the error statuses to a generated document, and refers to named
+/// components where the generator inlined them.
+pub fn finish(mut openapi: OpenApi) -> Value {
     Finish.modify(&mut openapi);
-    openapi
+    let mut document =
+        serde_json::to_value(&openapi).expect("an OpenAPI document always serializes");
+    refer_to_inlined_components(&mut document);
+    document
+}
+
+/// The whole document as `/v1/openapi.json` serves it; it needs no state, so tools and tests can
+/// produce it without a store.
+pub fn document() -> Value {
+    let (_, openapi) = crate::routes::api_router().split_for_parts();
+    finish(openapi)
+}
+
+/// utoipa composes a generic schema (`Paged<Order>`) with its type argument's schema copied in,
+/// so a typed client would generate an anonymous twin of `Order` inside every page type. Each
+/// object schema (one with `properties`) that equals a named component is replaced by a `$ref`
+/// to that component.
+fn refer_to_inlined_components(document: &mut Value) {
+    let Some(Value::Object(schemas)) = document.pointer_mut("/components/schemas") else {
+        return;
+    };
+    let named: HashMap<String, String> = schemas
+        .iter()
+        .filter(|(_, schema)| schema.get("properties").is_some())
+        .map(|(name, schema)| (schema.to_string(), name.clone()))
+        .collect();
+    for schema in schemas.values_mut() {
+        replace_copies(schema, &named, true);
+    }
+    if let Some(paths) = document.get_mut("paths") {
+        replace_copies(paths, &named, false);
+    }
+}
+
+fn replace_copies(value: &mut Value, named: &HashMap<String, String>, is_root: bool) {
+    if !is_root && value.get("properties").is_some() {
+        if let Some(name) = named.get(&value.to_string()) {
+            *value = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+            return;
+        }
+    }
+    match value {
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|child| replace_copies(child, named, false)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|child| replace_copies(child, named, false)),
+        _ => {}
+    }
 }

@@ -10,19 +10,9 @@ use merx_core::store::{OrderFilter, Page};
 use merx_server::TokioSleeper;
 
 use super::{parse_id, Context};
-use crate::cli::{OrderStatusArg, OrdersCommand, TransitionArg};
+use crate::cli::OrdersCommand;
 use crate::error::{CliError, Result};
 use crate::output;
-
-fn order_status(status: OrderStatusArg) -> OrderStatus {
-    match status {
-        OrderStatusArg::Pending => OrderStatus::Pending,
-        OrderStatusArg::Processing => OrderStatus::Processing,
-        OrderStatusArg::Shipped => OrderStatus::Shipped,
-        OrderStatusArg::Delivered => OrderStatus::Delivered,
-        OrderStatusArg::Cancelled => OrderStatus::Cancelled,
-    }
-}
 
 fn print_orders(orders: &[Order]) {
     let mut table = output::table(&["id", "created", "status", "email", "items", "total"]);
@@ -102,7 +92,7 @@ pub async fn run(ctx: &Context, command: &OrdersCommand) -> Result<()> {
             };
             let filter = OrderFilter {
                 customer_id,
-                status: status.map(order_status),
+                status: *status,
                 page: Page {
                     offset: *offset,
                     limit: *limit,
@@ -122,7 +112,7 @@ pub async fn run(ctx: &Context, command: &OrdersCommand) -> Result<()> {
         }
         OrdersCommand::Transition { id, to, tracking } => {
             let id = parse_id::<OrderId>(id)?;
-            if tracking.is_some() && *to != TransitionArg::Shipped {
+            if tracking.is_some() && *to != OrderStatus::Shipped {
                 return Err(CliError::Input("--tracking goes with --to shipped".into()));
             }
             // The same gateway the server binary runs with.
@@ -135,10 +125,16 @@ pub async fn run(ctx: &Context, command: &OrdersCommand) -> Result<()> {
             let orders = OrderService::new(ctx.store.clone(), payments, ctx.clock.clone());
             let actor = Actor::System;
             let order = match to {
-                TransitionArg::Processing => orders.start_processing(id, actor).await?,
-                TransitionArg::Shipped => orders.ship(id, tracking.clone(), actor).await?,
-                TransitionArg::Delivered => orders.deliver(id, actor).await?,
-                TransitionArg::Cancelled => orders.cancel(id, actor, None).await?,
+                OrderStatus::Processing => orders.start_processing(id, actor).await?,
+                OrderStatus::Shipped => orders.ship(id, tracking.clone(), actor).await?,
+                OrderStatus::Delivered => orders.deliver(id, actor).await?,
+                OrderStatus::Cancelled => orders.cancel(id, actor, None).await?,
+                other => {
+                    return Err(CliError::Input(format!(
+                        "orders cannot be moved to {} from the command line",
+                        other.as_str()
+                    )))
+                }
             };
             if ctx.json {
                 output::print_json(&order)

@@ -9,19 +9,11 @@ use merx_core::Currency;
 use rust_decimal::Decimal;
 
 use super::{parse_id, transfer, Context};
-use crate::cli::{ProductsCommand, StatusArg};
+use crate::cli::ProductsCommand;
 use crate::error::{CliError, Result};
 use crate::output;
 
 /// The core status for a command-line status.
-pub fn product_status(status: StatusArg) -> ProductStatus {
-    match status {
-        StatusArg::Draft => ProductStatus::Draft,
-        StatusArg::Active => ProductStatus::Active,
-        StatusArg::Archived => ProductStatus::Archived,
-    }
-}
-
 /// Parses a decimal argument named `what`; anything else is bad input.
 pub fn parse_decimal(what: &str, text: &str) -> Result<Decimal> {
     text.trim()
@@ -95,7 +87,7 @@ pub async fn run(ctx: &Context, command: &ProductsCommand) -> Result<()> {
             offset,
         } => {
             let filter = ProductFilter {
-                status: status.map(product_status),
+                status: *status,
                 page: Page {
                     offset: *offset,
                     limit: *limit,
@@ -128,7 +120,7 @@ pub async fn run(ctx: &Context, command: &ProductsCommand) -> Result<()> {
             variant.stock = parse_decimal("stock", stock)?;
             let mut product = Product::new(name, vec![variant]);
             product.description = description.clone();
-            product.status = product_status(*status);
+            product.status = *status;
             let product = catalog.create_product(&Principal::System, product).await?;
             show(ctx, &product)
         }
@@ -167,7 +159,7 @@ pub async fn run(ctx: &Context, command: &ProductsCommand) -> Result<()> {
                         product.description = description.clone();
                     }
                     if let Some(status) = status {
-                        product.status = product_status(*status);
+                        product.status = *status;
                     }
                     if let Some(price) = price {
                         let currency = Currency::from_code(currency)?;

@@ -11,8 +11,9 @@ use merx_core::recommend::eval::{
 use merx_core::recommend::{
     interactions_from_orders, train_from_store, unavailable_from_catalog, AlsConfig, EaseConfig,
     ModelConfig, RankingMetrics, RecommendRequest, RecommenderConfig, StoreRecommender, Stratify,
+    TrainingCounts,
 };
-use merx_server::routes::recommendations::{RecommendationList, TrainingReport};
+use merx_server::routes::recommendations::RecommendationList;
 use serde::Serialize;
 
 use super::{parse_id, Context};
@@ -28,7 +29,7 @@ const EXPLAIN: usize = 3;
 #[serde(rename_all = "camelCase")]
 struct TrainOutput<'a> {
     #[serde(flatten)]
-    counts: TrainingReport,
+    counts: TrainingCounts,
     model: &'a Path,
 }
 
@@ -78,7 +79,7 @@ async fn train(ctx: &Context, path: &Path) -> Result<()> {
     let counts = trained.counts;
     if ctx.json {
         return output::print_json(&TrainOutput {
-            counts: counts.into(),
+            counts,
             model: path,
         });
     }

@@ -15,17 +15,17 @@ use merx_core::promotion::{
 use merx_core::settings_service::SettingsService;
 use merx_core::shipping::{ShippingMethod, ShippingRate, WeightTier};
 use merx_core::store::{PricingSettings, StorageError};
-use merx_core::tax::{TaxCalculation, TaxRate};
-use merx_core::{Currency, RoundingMode};
+use merx_core::tax::TaxRate;
+use merx_core::Currency;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::products::parse_decimal;
 use super::{parse_id, read_json, Context};
 use crate::cli::{
-    CalculationArg, EffectArgs, PromotionFields, PromotionsCommand, RoundingArg, ShippingCommand,
-    ShippingFields, TaxesCommand,
+    EffectArgs, PromotionFields, PromotionsCommand, ShippingCommand, ShippingFields, TaxesCommand,
 };
+use crate::core_values::cli_name;
 use crate::error::{CliError, Result};
 use crate::output;
 
@@ -364,22 +364,6 @@ fn nothing_to_update() -> CliError {
 
 // ---- taxes -----------------------------------------------------------------------------------
 
-fn rounding(arg: RoundingArg) -> RoundingMode {
-    match arg {
-        RoundingArg::HalfUp => RoundingMode::HalfUp,
-        RoundingArg::HalfEven => RoundingMode::HalfEven,
-        RoundingArg::Down => RoundingMode::Down,
-    }
-}
-
-fn rounding_name(mode: RoundingMode) -> &'static str {
-    match mode {
-        RoundingMode::HalfUp => "half-up",
-        RoundingMode::HalfEven => "half-even",
-        RoundingMode::Down => "down",
-    }
-}
-
 fn print_tax_settings(settings: &PricingSettings) {
     let tax = &settings.tax;
     let yes_no = |b: bool| if b { "yes" } else { "no" };
@@ -389,15 +373,9 @@ fn print_tax_settings(settings: &PricingSettings) {
         yes_no(tax.shipping_taxable),
         tax.shipping_tax_class
     );
-    println!(
-        "calculation:        {}",
-        match tax.calculation {
-            TaxCalculation::PerLine => "per-line",
-            TaxCalculation::PerRate => "per-rate",
-        }
-    );
-    println!("tax rounding:       {}", rounding_name(tax.rounding));
-    println!("line rounding:      {}", rounding_name(settings.rounding));
+    println!("calculation:        {}", cli_name(&tax.calculation));
+    println!("tax rounding:       {}", cli_name(&tax.rounding));
+    println!("line rounding:      {}", cli_name(&settings.rounding));
     let default = match (&tax.default_country, &tax.default_region) {
         (None, _) => "none (tax needs a shipping address)".to_string(),
         (Some(country), None) => country.clone(),
@@ -522,13 +500,10 @@ pub async fn taxes(ctx: &Context, command: &TaxesCommand) -> Result<()> {
                 tax.shipping_tax_class = class.clone();
             }
             if let Some(calculation) = calculation {
-                tax.calculation = match calculation {
-                    CalculationArg::PerLine => TaxCalculation::PerLine,
-                    CalculationArg::PerRate => TaxCalculation::PerRate,
-                };
+                tax.calculation = *calculation;
             }
             if let Some(mode) = tax_rounding {
-                tax.rounding = rounding(*mode);
+                tax.rounding = *mode;
             }
             if let Some(country) = default_country {
                 tax.default_country = Some(country.clone());
@@ -537,7 +512,7 @@ pub async fn taxes(ctx: &Context, command: &TaxesCommand) -> Result<()> {
                 tax.default_region = Some(region.clone());
             }
             if let Some(mode) = line_rounding {
-                settings.rounding = rounding(*mode);
+                settings.rounding = *mode;
             }
             let settings = if settings == before {
                 settings

@@ -107,6 +107,7 @@ pub async fn unavailable_from_catalog<S: CatalogStore + ?Sized>(
 
 /// What a training run read and produced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TrainingCounts {
     /// Orders that contributed.

@@ -253,6 +253,7 @@ pub struct ProductFilter {
 
 /// A variant's stock as the inventory sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StockLevel {
     /// The variant.
@@ -428,6 +429,7 @@ pub const PRICING_SETTINGS_ENTITY: &str = "pricing settings";
 
 /// Pricing settings that are not lists: tax configuration and the rounding mode.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PricingSettings {
     /// Tax rates and modes.

@@ -89,13 +89,13 @@ pub struct ShippingMethodChoice {
     pub method_id: Option<ShippingMethodId>,
 }
 
-const CART_DOC: &str = "The cart and its price: `{\"cart\": core Cart, \"priced\": core PricedCart, \"stored\": bool}`";
+const CART_DOC: &str = "The cart and its price";
 
 /// The caller's cart, priced (an empty unsaved cart when there is none yet).
 #[utoipa::path(get, path = "/v1/cart", tag = "cart", operation_id = "getCart",
     security((), ("bearer" = [])),
     params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
-    responses((status = 200, description = CART_DOC, body = Object)))]
+    responses((status = 200, description = CART_DOC, body = CartView)))]
 async fn get_cart(
     State(state): State<AppState>,
     user: Caller,
@@ -112,7 +112,7 @@ async fn get_cart(
 #[utoipa::path(post, path = "/v1/cart/items", tag = "cart", operation_id = "addCartItem",
     security((), ("bearer" = [])), request_body = AddItem,
     params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
-    responses((status = 200, description = CART_DOC, body = Object)))]
+    responses((status = 200, description = CART_DOC, body = CartView)))]
 async fn add_item(
     State(state): State<AppState>,
     user: Caller,
@@ -136,7 +136,7 @@ async fn add_item(
 #[utoipa::path(put, path = "/v1/cart/items/{itemId}", tag = "cart", operation_id = "updateCartItem",
     security((), ("bearer" = [])), request_body = SetQuantity,
     params(("itemId" = uuid::Uuid, Path), ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
-    responses((status = 200, description = CART_DOC, body = Object)))]
+    responses((status = 200, description = CART_DOC, body = CartView)))]
 async fn update_item(
     State(state): State<AppState>,
     user: Caller,
@@ -155,7 +155,7 @@ async fn update_item(
 #[utoipa::path(delete, path = "/v1/cart/items/{itemId}", tag = "cart", operation_id = "removeCartItem",
     security((), ("bearer" = [])),
     params(("itemId" = uuid::Uuid, Path), ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
-    responses((status = 200, description = CART_DOC, body = Object)))]
+    responses((status = 200, description = CART_DOC, body = CartView)))]
 async fn remove_item(
     State(state): State<AppState>,
     user: Caller,
@@ -174,7 +174,7 @@ async fn remove_item(
 #[utoipa::path(post, path = "/v1/cart/coupons", tag = "cart", operation_id = "applyCoupon",
     security((), ("bearer" = [])), request_body = CouponCode,
     params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
-    responses((status = 200, description = CART_DOC, body = Object)))]
+    responses((status = 200, description = CART_DOC, body = CartView)))]
 async fn apply_coupon(
     State(state): State<AppState>,
     user: Caller,
@@ -196,7 +196,7 @@ async fn apply_coupon(
 #[utoipa::path(delete, path = "/v1/cart/coupons/{code}", tag = "cart", operation_id = "removeCoupon",
     security((), ("bearer" = [])),
     params(("code" = String, Path), ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
-    responses((status = 200, description = CART_DOC, body = Object)))]
+    responses((status = 200, description = CART_DOC, body = CartView)))]
 async fn remove_coupon(
     State(state): State<AppState>,
     user: Caller,
@@ -212,9 +212,9 @@ async fn remove_coupon(
 
 /// Set the shipping address (country is an ISO-3166 alpha-2 code).
 #[utoipa::path(put, path = "/v1/cart/shipping-address", tag = "cart", operation_id = "setShippingAddress",
-    security((), ("bearer" = [])), request_body(content = Object, description = "core `Address`: name, line1, line2, city, region, postalCode, country"),
+    security((), ("bearer" = [])), request_body = Address,
     params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
-    responses((status = 200, description = CART_DOC, body = Object)))]
+    responses((status = 200, description = CART_DOC, body = CartView)))]
 async fn set_shipping_address(
     State(state): State<AppState>,
     user: Caller,
@@ -236,7 +236,7 @@ async fn set_shipping_address(
 #[utoipa::path(put, path = "/v1/cart/shipping-method", tag = "cart", operation_id = "setShippingMethod",
     security((), ("bearer" = [])), request_body = ShippingMethodChoice,
     params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
-    responses((status = 200, description = CART_DOC, body = Object)))]
+    responses((status = 200, description = CART_DOC, body = CartView)))]
 async fn set_shipping_method(
     State(state): State<AppState>,
     user: Caller,

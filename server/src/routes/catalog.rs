@@ -56,8 +56,8 @@ pub struct ProductQuery {
     /// ISO-4217 currency of prices (default: the store's).
     #[param(pattern = "^([A-Za-z]{3})?$")]
     pub currency: Option<String>,
-    /// `draft`, `active` or `archived` (admins; shoppers always see active products).
-    #[param(inline, value_type = Option<crate::openapi::ProductStatusDoc>)]
+    /// Only products in this status (admins; shoppers always see active products).
+    #[param(inline)]
     pub status: Option<ProductStatus>,
     /// 1-based page (default 1).
     #[param(minimum = 1)]
@@ -128,7 +128,7 @@ async fn search(
 /// Products: full text (`q`), filters, sort (`sort=price,asc`) and pages.
 #[utoipa::path(get, path = "/v1/products", tag = "catalog", operation_id = "listProducts",
     params(ProductQuery), security((), ("bearer" = [])),
-    responses((status = 200, description = "A page of products (core `Product`)", body = crate::openapi::PageDoc)))]
+    responses((status = 200, description = "A page of products", body = Paged<Product>)))]
 async fn list_products(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -140,7 +140,7 @@ async fn list_products(
 /// Product search (the same as `GET /v1/products`).
 #[utoipa::path(get, path = "/v1/search/products", tag = "catalog", operation_id = "searchProducts",
     params(ProductQuery), security((), ("bearer" = [])),
-    responses((status = 200, description = "A page of products (core `Product`)", body = crate::openapi::PageDoc)))]
+    responses((status = 200, description = "A page of products", body = Paged<Product>)))]
 async fn search_products(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -152,7 +152,7 @@ async fn search_products(
 /// One product (shoppers see active products only).
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "catalog", operation_id = "getProduct",
     params(("id" = uuid::Uuid, Path)), security((), ("bearer" = [])),
-    responses((status = 200, description = "The product (core `Product`)", body = Object)))]
+    responses((status = 200, description = "The product", body = Product)))]
 async fn get_product(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -163,8 +163,8 @@ async fn get_product(
 
 /// Create a product (admins). Ids and timestamps are assigned by the server.
 #[utoipa::path(post, path = "/v1/products", tag = "catalog", operation_id = "createProduct",
-    security(("bearer" = [])), request_body(content = Object, description = "core `Product`"),
-    responses((status = 201, description = "The product (core `Product`)", body = Object)))]
+    security(("bearer" = [])), request_body = Product,
+    responses((status = 201, description = "The product", body = Product)))]
 async fn create_product(
     State(state): State<AppState>,
     admin: Admin,
@@ -180,8 +180,8 @@ async fn create_product(
 /// Replace a product (admins); stock of existing variants is kept.
 #[utoipa::path(put, path = "/v1/products/{id}", tag = "catalog", operation_id = "updateProduct",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    request_body(content = Object, description = "core `Product`"),
-    responses((status = 200, description = "The product (core `Product`)", body = Object)))]
+    request_body = Product,
+    responses((status = 200, description = "The product", body = Product)))]
 async fn update_product(
     State(state): State<AppState>,
     admin: Admin,
@@ -217,7 +217,7 @@ async fn delete_product(
     operation_id = "adjustStock", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("variantId" = uuid::Uuid, Path)),
     request_body = StockAdjustment,
-    responses((status = 200, description = "The stock level after the change (core `StockLevel`)", body = Object)))]
+    responses((status = 200, description = "The stock level after the change", body = StockLevel)))]
 async fn adjust_stock(
     State(state): State<AppState>,
     admin: Admin,
@@ -237,7 +237,7 @@ async fn adjust_stock(
     operation_id = "setStock", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("variantId" = uuid::Uuid, Path)),
     request_body = StockCount,
-    responses((status = 200, description = "The stock level after the change (core `StockLevel`)", body = Object)))]
+    responses((status = 200, description = "The stock level after the change", body = StockLevel)))]
 async fn set_stock(
     State(state): State<AppState>,
     admin: Admin,
@@ -254,15 +254,15 @@ async fn set_stock(
 
 /// Every category (a tree through `parentId`).
 #[utoipa::path(get, path = "/v1/categories", tag = "catalog", operation_id = "listCategories",
-    responses((status = 200, description = "Categories (core `Category`)", body = Vec<Object>)))]
+    responses((status = 200, description = "Categories", body = Vec<Category>)))]
 async fn list_categories(State(state): State<AppState>) -> ApiResult<Json<Vec<Category>>> {
     Ok(Json(state.catalog().categories().await?))
 }
 
 /// Create a category (admins).
 #[utoipa::path(post, path = "/v1/categories", tag = "catalog", operation_id = "createCategory",
-    security(("bearer" = [])), request_body(content = Object, description = "core `Category`"),
-    responses((status = 201, description = "The category (core `Category`)", body = Object)))]
+    security(("bearer" = [])), request_body = Category,
+    responses((status = 201, description = "The category", body = Category)))]
 async fn create_category(
     State(state): State<AppState>,
     admin: Admin,
@@ -278,8 +278,8 @@ async fn create_category(
 /// Replace a category (admins).
 #[utoipa::path(put, path = "/v1/categories/{id}", tag = "catalog", operation_id = "updateCategory",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    request_body(content = Object, description = "core `Category`"),
-    responses((status = 200, description = "The category (core `Category`)", body = Object)))]
+    request_body = Category,
+    responses((status = 200, description = "The category", body = Category)))]
 async fn update_category(
     State(state): State<AppState>,
     admin: Admin,

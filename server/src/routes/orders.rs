@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use merx_core::cart_service::CartOwner;
 use merx_core::ids::{OrderId, UserId};
-use merx_core::listing::{self, PageRequest};
+use merx_core::listing::{self, PageRequest, Paged};
 use merx_core::order::{Order, OrderStatus};
 use merx_core::payment::{PaymentMethod, PaymentTransaction};
 use merx_core::Error;
@@ -56,8 +56,8 @@ pub struct OrderListQuery {
     /// Page size, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// `pending`, `processing`, `shipped`, `delivered` or `cancelled`.
-    #[param(inline, value_type = Option<crate::openapi::OrderStatusDoc>)]
+    /// Only orders in this status.
+    #[param(inline)]
     pub status: Option<OrderStatus>,
     /// Only this customer's orders (admins; customers may name only themselves).
     #[param(value_type = Option<uuid::Uuid>)]
@@ -96,13 +96,13 @@ impl std::fmt::Debug for PayBody {
     }
 }
 
-const ORDER_DOC: &str = "The order (core `Order`)";
+const ORDER_DOC: &str = "The order";
 
 /// Check out the caller's cart. With `Idempotency-Key`, a retry returns the first order.
 #[utoipa::path(post, path = "/v1/orders", tag = "orders", operation_id = "checkout",
     security((), ("bearer" = [])), request_body = CheckoutBody,
     params(("Idempotency-Key" = Option<String>, Header), ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
-    responses((status = 201, description = ORDER_DOC, body = Object)))]
+    responses((status = 201, description = ORDER_DOC, body = Order)))]
 async fn checkout(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -121,7 +121,7 @@ async fn checkout(
 /// Order history: the caller's own, or everyone's for admins.
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", operation_id = "listOrders",
     security(("bearer" = [])), params(OrderListQuery),
-    responses((status = 200, description = "A page of orders (core `Order`)", body = crate::openapi::PageDoc)))]
+    responses((status = 200, description = "A page of orders", body = Paged<Order>)))]
 async fn list_orders(
     State(state): State<AppState>,
     viewer: SignedIn,
@@ -142,7 +142,7 @@ async fn list_orders(
 /// One order (the buyer's or an admin's; a guest order by its id).
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", operation_id = "getOrder",
     security((), ("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, description = ORDER_DOC, body = Object)))]
+    responses((status = 200, description = ORDER_DOC, body = Order)))]
 async fn get_order(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -154,7 +154,7 @@ async fn get_order(
 /// pending -> processing (admins).
 #[utoipa::path(post, path = "/v1/orders/{id}/process", tag = "orders", operation_id = "processOrder",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, description = ORDER_DOC, body = Object)))]
+    responses((status = 200, description = ORDER_DOC, body = Order)))]
 async fn process_order(
     State(state): State<AppState>,
     admin: Admin,
@@ -171,7 +171,7 @@ async fn process_order(
 /// processing -> shipped, with an optional tracking number (admins).
 #[utoipa::path(post, path = "/v1/orders/{id}/ship", tag = "orders", operation_id = "shipOrder",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = ShipBody,
-    responses((status = 200, description = ORDER_DOC, body = Object)))]
+    responses((status = 200, description = ORDER_DOC, body = Order)))]
 async fn ship_order(
     State(state): State<AppState>,
     admin: Admin,
@@ -189,7 +189,7 @@ async fn ship_order(
 /// shipped -> delivered (admins).
 #[utoipa::path(post, path = "/v1/orders/{id}/deliver", tag = "orders", operation_id = "deliverOrder",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, description = ORDER_DOC, body = Object)))]
+    responses((status = 200, description = ORDER_DOC, body = Order)))]
 async fn deliver_order(
     State(state): State<AppState>,
     admin: Admin,
@@ -223,7 +223,7 @@ where
 /// order; one while the first still runs is 409 `request_in_flight`.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", operation_id = "cancelOrder",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, description = ORDER_DOC, body = Object)))]
+    responses((status = 200, description = ORDER_DOC, body = Order)))]
 async fn cancel_order(
     State(state): State<AppState>,
     caller: SignedIn,
@@ -247,7 +247,7 @@ async fn cancel_order(
 #[utoipa::path(post, path = "/v1/orders/{id}/refund", tag = "orders", operation_id = "refundOrder",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = RefundBody,
-    responses((status = 200, description = ORDER_DOC, body = Object)))]
+    responses((status = 200, description = ORDER_DOC, body = Order)))]
 async fn refund_order(
     State(state): State<AppState>,
     admin: Admin,
@@ -274,7 +274,7 @@ async fn refund_order(
 #[utoipa::path(post, path = "/v1/orders/{id}/payments", tag = "orders", operation_id = "payOrder",
     security((), ("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = PayBody,
-    responses((status = 200, description = ORDER_DOC, body = Object)))]
+    responses((status = 200, description = ORDER_DOC, body = Order)))]
 async fn pay_order(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -296,7 +296,7 @@ async fn pay_order(
 /// An order's payment attempts, oldest first.
 #[utoipa::path(get, path = "/v1/orders/{id}/payments", tag = "orders", operation_id = "listPayments",
     security((), ("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, description = "core `PaymentTransaction` list", body = Vec<Object>)))]
+    responses((status = 200, description = "Payment attempts, oldest first", body = Vec<PaymentTransaction>)))]
 async fn list_payments(
     State(state): State<AppState>,
     Caller(principal): Caller,

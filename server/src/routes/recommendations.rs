@@ -111,8 +111,7 @@ pub struct RecommendationBody {
     pub product_id: ProductId,
     /// Higher is better; comparable within one list only.
     pub score: f32,
-    /// `collaborative`, `buy_again` or `popular`.
-    #[schema(value_type = String)]
+    /// Which part of the engine put it there.
     pub source: Source,
     /// The customer's products that contributed most (for-you only; otherwise empty).
     pub because: Vec<ContributionBody>,
@@ -145,31 +144,6 @@ impl From<Vec<Recommendation<ProductId>>> for RecommendationList {
             })
             .collect();
         RecommendationList { items }
-    }
-}
-
-/// What a training run read.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TrainingReport {
-    /// Orders that contributed (non-cancelled, placed by a customer).
-    pub orders: usize,
-    /// Order lines used.
-    pub interactions: usize,
-    /// Distinct customers in the model.
-    pub users: usize,
-    /// Distinct products in the model.
-    pub products: usize,
-}
-
-impl From<TrainingCounts> for TrainingReport {
-    fn from(counts: TrainingCounts) -> Self {
-        TrainingReport {
-            orders: counts.orders,
-            interactions: counts.interactions,
-            users: counts.users,
-            products: counts.products,
-        }
     }
 }
 
@@ -248,11 +222,11 @@ async fn popular(
 /// Retrain the model from the store's orders and swap it in (admins).
 #[utoipa::path(post, path = "/v1/recommendations/train", tag = "recommendations",
     operation_id = "trainRecommendations", security(("bearer" = [])),
-    responses((status = 200, description = "What the new model was trained on", body = TrainingReport)))]
+    responses((status = 200, description = "What the new model was trained on", body = TrainingCounts)))]
 async fn train_model(
     State(state): State<AppState>,
     Admin(_admin): Admin,
-) -> ApiResult<Json<TrainingReport>> {
+) -> ApiResult<Json<TrainingCounts>> {
     let trained = state.recommendations().retrain(&state).await?;
-    Ok(Json(trained.counts.into()))
+    Ok(Json(trained.counts))
 }

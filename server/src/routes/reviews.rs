@@ -8,7 +8,7 @@ use axum::Json;
 use merx_core::ids::{ProductId, ReviewId};
 use merx_core::review::{Review, ReviewInput};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -33,24 +33,10 @@ pub struct ReviewQuery {
     pub include_hidden: Option<bool>,
 }
 
-/// A review.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct ReviewInputDoc {
-    /// 1 to 5.
-    #[schema(minimum = 1, maximum = 5)]
-    rating: u8,
-    /// At most 200 characters.
-    title: Option<String>,
-    /// At most 5000 characters.
-    body: Option<String>,
-}
-
 /// A product's reviews, newest first.
 #[utoipa::path(get, path = "/v1/products/{id}/reviews", tag = "reviews", operation_id = "listReviews",
     params(("id" = uuid::Uuid, Path), ReviewQuery), security((), ("bearer" = [])),
-    responses((status = 200, description = "Reviews (core `Review`)", body = Vec<Object>)))]
+    responses((status = 200, description = "Reviews, newest first", body = Vec<Review>)))]
 async fn list_reviews(
     State(state): State<AppState>,
     Caller(viewer): Caller,
@@ -68,8 +54,8 @@ async fn list_reviews(
 
 /// Review a product (one review per customer and product).
 #[utoipa::path(post, path = "/v1/products/{id}/reviews", tag = "reviews", operation_id = "submitReview",
-    params(("id" = uuid::Uuid, Path)), security(("bearer" = [])), request_body = ReviewInputDoc,
-    responses((status = 201, description = "The review (core `Review`)", body = Object)))]
+    params(("id" = uuid::Uuid, Path)), security(("bearer" = [])), request_body = ReviewInput,
+    responses((status = 201, description = "The review", body = Review)))]
 async fn submit_review(
     State(state): State<AppState>,
     author: SignedIn,
@@ -86,7 +72,7 @@ async fn submit_review(
 /// Hide a review (moderators and admins).
 #[utoipa::path(post, path = "/v1/reviews/{id}/hide", tag = "reviews", operation_id = "hideReview",
     params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "The review (core `Review`)", body = Object)))]
+    responses((status = 200, description = "The review", body = Review)))]
 async fn hide_review(
     State(state): State<AppState>,
     moderator: SignedIn,
@@ -100,7 +86,7 @@ async fn hide_review(
 /// Show a hidden review again (moderators and admins).
 #[utoipa::path(post, path = "/v1/reviews/{id}/restore", tag = "reviews", operation_id = "restoreReview",
     params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "The review (core `Review`)", body = Object)))]
+    responses((status = 200, description = "The review", body = Review)))]
 async fn restore_review(
     State(state): State<AppState>,
     moderator: SignedIn,

@@ -48,7 +48,7 @@ pub struct CurrencyInfo {
 /// Every promotion (admins).
 #[utoipa::path(get, path = "/v1/promotions", tag = "settings", operation_id = "listPromotions",
     security(("bearer" = [])),
-    responses((status = 200, description = "Promotions (core `Promotion`)", body = Vec<Object>)))]
+    responses((status = 200, description = "Promotions", body = Vec<Promotion>)))]
 async fn list_promotions(
     State(state): State<AppState>,
     admin: Admin,
@@ -58,8 +58,8 @@ async fn list_promotions(
 
 /// Create a promotion, automatic or with a coupon code (admins).
 #[utoipa::path(post, path = "/v1/promotions", tag = "settings", operation_id = "createPromotion",
-    security(("bearer" = [])), request_body(content = Object, description = "core `Promotion`"),
-    responses((status = 201, description = "The promotion (core `Promotion`)", body = Object)))]
+    security(("bearer" = [])), request_body = Promotion,
+    responses((status = 201, description = "The promotion", body = Promotion)))]
 async fn create_promotion(
     State(state): State<AppState>,
     admin: Admin,
@@ -75,7 +75,7 @@ async fn create_promotion(
 /// One promotion (admins).
 #[utoipa::path(get, path = "/v1/promotions/{id}", tag = "settings", operation_id = "getPromotion",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, description = "The promotion (core `Promotion`)", body = Object)))]
+    responses((status = 200, description = "The promotion", body = Promotion)))]
 async fn get_promotion(
     State(state): State<AppState>,
     admin: Admin,
@@ -89,8 +89,8 @@ async fn get_promotion(
 /// Replace a promotion (admins).
 #[utoipa::path(put, path = "/v1/promotions/{id}", tag = "settings", operation_id = "updatePromotion",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    request_body(content = Object, description = "core `Promotion`"),
-    responses((status = 200, description = "The promotion (core `Promotion`)", body = Object)))]
+    request_body = Promotion,
+    responses((status = 200, description = "The promotion", body = Promotion)))]
 async fn update_promotion(
     State(state): State<AppState>,
     admin: Admin,
@@ -124,7 +124,7 @@ async fn delete_promotion(
 /// Tax settings with rates, and the rounding mode (admins).
 #[utoipa::path(get, path = "/v1/settings/pricing", tag = "settings", operation_id = "getPricingSettings",
     security(("bearer" = [])),
-    responses((status = 200, description = "core `PricingSettings` (`tax` with `rates`, `rounding`)", body = Object)))]
+    responses((status = 200, description = "Tax settings with rates, and the rounding mode", body = PricingSettings)))]
 async fn get_pricing_settings(
     State(state): State<AppState>,
     admin: Admin,
@@ -141,8 +141,8 @@ async fn get_pricing_settings(
 /// were read at: if they changed since, the write is 409 `conflict` and changes nothing (read
 /// them again and reapply the change). The answer carries the new version.
 #[utoipa::path(put, path = "/v1/settings/pricing", tag = "settings", operation_id = "putPricingSettings",
-    security(("bearer" = [])), request_body(content = Object, description = "core `PricingSettings`"),
-    responses((status = 200, description = "core `PricingSettings`", body = Object)))]
+    security(("bearer" = [])), request_body = PricingSettings,
+    responses((status = 200, description = "The settings now in force", body = PricingSettings)))]
 async fn put_pricing_settings(
     State(state): State<AppState>,
     admin: Admin,
@@ -210,7 +210,7 @@ async fn delete_tax_rate(
 
 /// Shipping methods.
 #[utoipa::path(get, path = "/v1/shipping-methods", tag = "settings", operation_id = "listShippingMethods",
-    responses((status = 200, description = "core `ShippingMethod` list", body = Vec<Object>)))]
+    responses((status = 200, description = "Shipping methods", body = Vec<ShippingMethod>)))]
 async fn list_shipping_methods(
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<ShippingMethod>>> {
@@ -219,8 +219,8 @@ async fn list_shipping_methods(
 
 /// Create a shipping method (admins).
 #[utoipa::path(post, path = "/v1/shipping-methods", tag = "settings", operation_id = "createShippingMethod",
-    security(("bearer" = [])), request_body(content = Object, description = "core `ShippingMethod`"),
-    responses((status = 201, description = "core `ShippingMethod`", body = Object)))]
+    security(("bearer" = [])), request_body = ShippingMethod,
+    responses((status = 201, description = "The shipping method", body = ShippingMethod)))]
 async fn create_shipping_method(
     State(state): State<AppState>,
     admin: Admin,
@@ -236,8 +236,8 @@ async fn create_shipping_method(
 /// Replace a shipping method (admins).
 #[utoipa::path(put, path = "/v1/shipping-methods/{id}", tag = "settings", operation_id = "updateShippingMethod",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    request_body(content = Object, description = "core `ShippingMethod`"),
-    responses((status = 200, description = "core `ShippingMethod`", body = Object)))]
+    request_body = ShippingMethod,
+    responses((status = 200, description = "The shipping method", body = ShippingMethod)))]
 async fn update_shipping_method(
     State(state): State<AppState>,
     admin: Admin,

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use merx_core::ids::UserId;
-use merx_core::listing::{self, PageRequest};
+use merx_core::listing::{self, PageRequest, Paged};
 use merx_core::user::{ProfileUpdate, Registration, User, UserStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,17 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_user, update_user, delete_user))
         .routes(routes!(request_password_reset))
         .routes(routes!(confirm_password_reset))
-}
-
-/// Registration input (`name` may be empty).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct RegistrationDoc {
-    email: String,
-    password: String,
-    #[serde(default)]
-    name: String,
 }
 
 /// Sign-in input.
@@ -68,8 +57,7 @@ pub struct LoginResponse {
     pub token_type: &'static str,
     /// When the token stops working.
     pub expires_at: DateTime<Utc>,
-    /// The account (core `User`).
-    #[schema(value_type = Object)]
+    /// The account.
     pub user: User,
 }
 
@@ -97,18 +85,6 @@ impl std::fmt::Debug for ResetConfirm {
     }
 }
 
-/// A profile change; `status` and `roles` are for admins.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct ProfileUpdateDoc {
-    name: Option<String>,
-    /// `active` or `inactive`.
-    status: Option<String>,
-    /// Any of `admin`, `customer`, `moderator`.
-    roles: Option<Vec<String>>,
-}
-
 /// User list filters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -120,15 +96,15 @@ pub struct UserListQuery {
     /// Page size, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// `active` or `inactive`.
-    #[param(inline, value_type = Option<crate::openapi::UserStatusDoc>)]
+    /// Only accounts in this status.
+    #[param(inline)]
     pub status: Option<UserStatus>,
 }
 
 /// Register a customer account.
 #[utoipa::path(post, path = "/v1/users", tag = "users", operation_id = "registerUser",
-    request_body = RegistrationDoc,
-    responses((status = 201, description = "The new account (core `User`)", body = Object)))]
+    request_body = Registration,
+    responses((status = 201, description = "The new account", body = User)))]
 async fn register(
     State(state): State<AppState>,
     ApiJson(registration): ApiJson<Registration>,
@@ -139,8 +115,8 @@ async fn register(
 
 /// Register a customer account (alias of `POST /v1/users`).
 #[utoipa::path(post, path = "/v1/users/register", tag = "users", operation_id = "registerUserAlias",
-    request_body = RegistrationDoc,
-    responses((status = 201, description = "The new account (core `User`)", body = Object)))]
+    request_body = Registration,
+    responses((status = 201, description = "The new account", body = User)))]
 async fn register_alias(
     state: State<AppState>,
     body: ApiJson<Registration>,
@@ -177,7 +153,7 @@ async fn login(
 /// The signed-in account.
 #[utoipa::path(get, path = "/v1/users/me", tag = "users", operation_id = "getMe",
     security(("bearer" = [])),
-    responses((status = 200, description = "The account (core `User`)", body = Object)))]
+    responses((status = 200, description = "The account", body = User)))]
 async fn me(SignedIn(user): SignedIn) -> Json<User> {
     Json(user)
 }
@@ -185,7 +161,7 @@ async fn me(SignedIn(user): SignedIn) -> Json<User> {
 /// An account (own, or any for admins).
 #[utoipa::path(get, path = "/v1/users/{id}", tag = "users", operation_id = "getUser",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, description = "The account (core `User`)", body = Object)))]
+    responses((status = 200, description = "The account", body = User)))]
 async fn get_user(
     State(state): State<AppState>,
     viewer: SignedIn,
@@ -196,8 +172,8 @@ async fn get_user(
 
 /// Change an account: the owner may change the name; admins also status and roles.
 #[utoipa::path(put, path = "/v1/users/{id}", tag = "users", operation_id = "updateUser",
-    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = ProfileUpdateDoc,
-    responses((status = 200, description = "The account (core `User`)", body = Object)))]
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = ProfileUpdate,
+    responses((status = 200, description = "The account", body = User)))]
 async fn update_user(
     State(state): State<AppState>,
     actor: SignedIn,
@@ -228,7 +204,7 @@ async fn delete_user(
 /// List accounts (admins).
 #[utoipa::path(get, path = "/v1/users", tag = "users", operation_id = "listUsers",
     security(("bearer" = [])), params(UserListQuery),
-    responses((status = 200, description = "A page of accounts", body = crate::openapi::PageDoc)))]
+    responses((status = 200, description = "A page of accounts", body = Paged<User>)))]
 async fn list_users(
     State(state): State<AppState>,
     admin: Admin,
