@@ -159,8 +159,8 @@ async fn put_pricing_settings(
 /// Add a tax rate (admins); its id is assigned by the server. Other rates and settings are
 /// left as they are, whatever was changed since they were read.
 #[utoipa::path(post, path = "/v1/settings/tax-rates", tag = "settings", operation_id = "createTaxRate",
-    security(("bearer" = [])), request_body(content = Object, description = "core `TaxRate`"),
-    responses((status = 201, description = "The tax rate (core `TaxRate`)", body = Object)))]
+    security(("bearer" = [])), request_body = TaxRate,
+    responses((status = 201, description = "The tax rate", body = TaxRate)))]
 async fn create_tax_rate(
     State(state): State<AppState>,
     admin: Admin,
@@ -176,8 +176,8 @@ async fn create_tax_rate(
 /// Replace a tax rate (admins).
 #[utoipa::path(put, path = "/v1/settings/tax-rates/{id}", tag = "settings", operation_id = "updateTaxRate",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    request_body(content = Object, description = "core `TaxRate`"),
-    responses((status = 200, description = "The tax rate (core `TaxRate`)", body = Object)))]
+    request_body = TaxRate,
+    responses((status = 200, description = "The tax rate", body = TaxRate)))]
 async fn update_tax_rate(
     State(state): State<AppState>,
     admin: Admin,
