@@ -309,27 +309,10 @@ impl IdempotencyStore for SqliteStore {
         self.write(
             move |tx| match idempotency_record(tx, &claim.scope, &claim.key)? {
                 None => {
-                    insert_idempotency_record(
-                        tx,
-                        &IdempotencyRecord {
-                            scope: claim.scope,
-                            key: claim.key,
-                            fingerprint: claim.fingerprint,
-                            holder: Some(claim.holder),
-                            lease_until: Some(claim.lease_until),
-                            completed_at: None,
-                            resource_id: None,
-                            response: None,
-                            created_at: claim.now,
-                        },
-                    )?;
+                    insert_idempotency_record(tx, &claim.into_record())?;
                     Ok(ClaimOutcome::Claimed)
                 }
-                Some(existing)
-                    if !existing.is_completed()
-                        && existing.fingerprint == claim.fingerprint
-                        && existing.lease_until.is_some_and(|until| until <= claim.now) =>
-                {
+                Some(existing) if existing.lapsed_for(&claim) => {
                     tx.prepare_cached(
                         "UPDATE idempotency_keys SET holder = ?3, lease_until = ?4
                          WHERE scope = ?1 AND key = ?2",

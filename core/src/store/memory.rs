@@ -1049,9 +1049,7 @@ impl IdempotencyStore for MemoryStore {
         let mut state = self.state();
         let id = (claim.scope.clone(), claim.key.clone());
         if let Some(existing) = state.idempotency.get_mut(&id) {
-            let lapsed = !existing.is_completed()
-                && existing.fingerprint == claim.fingerprint
-                && existing.lease_until.is_some_and(|until| until <= claim.now);
+            let lapsed = existing.lapsed_for(&claim);
             if !lapsed {
                 return Ok(ClaimOutcome::Existing(existing.clone()));
             }
@@ -1059,20 +1057,7 @@ impl IdempotencyStore for MemoryStore {
             existing.lease_until = Some(claim.lease_until);
             return Ok(ClaimOutcome::Claimed);
         }
-        state.idempotency.insert(
-            id,
-            IdempotencyRecord {
-                scope: claim.scope,
-                key: claim.key,
-                fingerprint: claim.fingerprint,
-                holder: Some(claim.holder),
-                lease_until: Some(claim.lease_until),
-                completed_at: None,
-                resource_id: None,
-                response: None,
-                created_at: claim.now,
-            },
-        );
+        state.idempotency.insert(id, claim.into_record());
         Ok(ClaimOutcome::Claimed)
     }
 

@@ -374,6 +374,31 @@ impl IdempotencyRecord {
     pub fn is_completed(&self) -> bool {
         self.completed_at.is_some()
     }
+
+    /// Whether `claim` may take this record over: the same request, still in flight, whose
+    /// holder's lease has run out (it crashed). The one rule every store's claim applies.
+    pub fn lapsed_for(&self, claim: &IdempotencyClaim) -> bool {
+        !self.is_completed()
+            && self.fingerprint == claim.fingerprint
+            && self.lease_until.is_some_and(|until| until <= claim.now)
+    }
+}
+
+impl IdempotencyClaim {
+    /// The record a fresh claim stores: in flight for its holder.
+    pub fn into_record(self) -> IdempotencyRecord {
+        IdempotencyRecord {
+            scope: self.scope,
+            key: self.key,
+            fingerprint: self.fingerprint,
+            holder: Some(self.holder),
+            lease_until: Some(self.lease_until),
+            completed_at: None,
+            resource_id: None,
+            response: None,
+            created_at: self.now,
+        }
+    }
 }
 
 /// A request's claim on an idempotency key, taken before it starts work that cannot be rolled
