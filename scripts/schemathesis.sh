@@ -13,9 +13,11 @@ if [[ ! -x $venv/bin/schemathesis ]]; then
     "$venv/bin/pip" install --quiet 'schemathesis==4.32.5'
 fi
 
-# The debug build: `cargo test` in scripts/test has already built it, and a release build would
-# compile every dependency once more (minutes of CI) for a run that checks answers, not speed.
-cargo build --locked -q -p merx-server
+# The debug binary `cargo test --workspace --all-features` builds for the integration tests: after
+# scripts/test's test step this is a no-op. A release build, or a plain `cargo build` (whose
+# features differ without the dev-dependencies), would compile dependencies once more: minutes of
+# CI for a run that checks answers, not speed.
+cargo test --workspace --all-features --locked --no-run -q 2> /dev/null
 # Cargo puts the binary under CARGO_TARGET_DIR when one is set.
 server_bin="${CARGO_TARGET_DIR:-target}/debug/merx-server"
 
