@@ -17,7 +17,7 @@ fi
 # scripts/test's test step this is a no-op. A release build, or a plain `cargo build` (whose
 # features differ without the dev-dependencies), would compile dependencies once more: minutes of
 # CI for a run that checks answers, not speed.
-cargo test --workspace --all-features --locked --no-run -q 2> /dev/null
+cargo test --workspace --all-features --locked --no-run -q
 # Cargo puts the binary under CARGO_TARGET_DIR when one is set.
 server_bin="${CARGO_TARGET_DIR:-target}/debug/merx-server"
 
