@@ -149,7 +149,7 @@ fn events_relay_reports_bad_targets() {
             "short",
         ],
         2,
-        "--webhook-url: the webhook secret must be at least 16 bytes",
+        "--webhook-secret (MERX_WEBHOOK_SECRET) must be at least 16 bytes",
     );
     fails(
         &[

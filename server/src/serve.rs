@@ -124,6 +124,13 @@ impl NotifierOptions {
         let mut out: Vec<Arc<dyn Notifier>> = Vec::new();
         if let Some(url) = &self.webhook_url {
             let secret = self.webhook_secret.as_deref().unwrap_or_default();
+            // Checked here, not only in the notifier, so the message names the flag at fault.
+            if secret.len() < crate::notify::MIN_SECRET_BYTES {
+                return Err(ServerError::Config(format!(
+                    "--webhook-secret (MERX_WEBHOOK_SECRET) must be at least {} bytes",
+                    crate::notify::MIN_SECRET_BYTES
+                )));
+            }
             let filter =
                 EventFilter::only(self.webhook_events.iter().map(|k| k.trim().to_string()));
             let webhook = WebhookNotifier::new(
