@@ -356,3 +356,26 @@ fn json_errors_are_the_api_error_body_on_stderr() {
         .code(2)
         .stderr(predicate::str::starts_with("error: "));
 }
+
+#[test]
+fn an_unreachable_postgres_is_reported_at_once_by_name() {
+    // A port nothing listens on: bound for a free number, then closed again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let shop = Shop::new();
+    shop.bare()
+        .args([
+            "--database-url",
+            &format!("postgres://merx:hunter2@127.0.0.1:{port}/shop"),
+            "products",
+            "list",
+        ])
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "error: cannot connect to postgres://merx@127.0.0.1:{port}/shop: connection refused\n"
+        ));
+}
