@@ -294,6 +294,9 @@ pub async fn serve_until(
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}")))?;
     on_listening(listener.local_addr()?);
+    state
+        .metrics()
+        .watch_outbox_consumers(notifiers.iter().map(|n| n.consumer().to_string()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let relays = (!notifiers.is_empty()).then(|| {
         let mut stopped = stopped.clone();
