@@ -245,6 +245,21 @@ pub enum FormatArg {
     Json,
 }
 
+/// The part of a listing to show. Filters run in the store before the window is cut, and the
+/// listing says how many records match in all ("showing 50 of 307").
+#[derive(Clone, Copy, Debug, Args)]
+pub struct Window {
+    /// Most records to list.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+    /// The page of --limit records to show, from 1.
+    #[arg(long, conflicts_with = "offset", value_parser = clap::value_parser!(u32).range(1..))]
+    pub page: Option<u32>,
+    /// Records to skip (instead of --page).
+    #[arg(long, default_value_t = 0)]
+    pub offset: u32,
+}
+
 /// `merx products ...`.
 #[derive(Debug, Subcommand)]
 pub enum ProductsCommand {
@@ -252,18 +267,14 @@ pub enum ProductsCommand {
     #[command(after_help = "\
 Examples:
   merx products list
-  merx products list --status active --limit 10 --offset 20
+  merx products list --status active --limit 10 --page 3
   merx --json products list")]
     List {
         /// Only this status.
         #[arg(long, value_parser = core_values(&ProductStatus::ALL))]
         status: Option<ProductStatus>,
-        /// Most products to list.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Products to skip.
-        #[arg(long, default_value_t = 0)]
-        offset: u32,
+        #[command(flatten)]
+        window: Window,
     },
     /// Show one product with its variants.
     #[command(after_help = "\
@@ -406,12 +417,8 @@ Examples:
         /// Only this customer's orders: a user id or an account email.
         #[arg(long)]
         customer: Option<String>,
-        /// Most orders to list.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Orders to skip.
-        #[arg(long, default_value_t = 0)]
-        offset: u32,
+        #[command(flatten)]
+        window: Window,
     },
     /// Show one order with its lines and history.
     #[command(after_help = "Examples:\n  merx orders show 6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77")]
@@ -463,19 +470,19 @@ Examples:
     #[command(after_help = "\
 Examples:
   merx users list
+  merx users list --page 2
   merx --json users list --limit 200")]
     List {
-        /// Most accounts to list.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Accounts to skip.
-        #[arg(long, default_value_t = 0)]
-        offset: u32,
+        #[command(flatten)]
+        window: Window,
     },
     /// Disable an account (it can no longer sign in).
-    #[command(after_help = "Examples:\n  merx users disable 3a8d6c1e-5b7f-4e2a-8c9d-1f0e2d3c4b5a")]
+    #[command(after_help = "\
+Examples:
+  merx users disable ann@example.com
+  merx users disable 3a8d6c1e-5b7f-4e2a-8c9d-1f0e2d3c4b5a")]
     Disable {
-        /// User id.
+        /// User id or account email.
         id: String,
     },
 }

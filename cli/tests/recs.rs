@@ -78,8 +78,8 @@ fn shop_with_orders() -> (Shop, Vec<Value>, String) {
         .args(["demo", "seed", "--catalog-only"])
         .assert()
         .success();
-    let products: Vec<Value> = shop
-        .json(&["products", "list", "--status", "active"])
+    let products: Vec<Value> = shop.json(&["products", "list", "--status", "active"])["data"]
+        .take()
         .as_array()
         .unwrap()
         .clone();

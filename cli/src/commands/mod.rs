@@ -56,6 +56,31 @@ where
     text.parse::<T>().map_err(CliError::from)
 }
 
+/// The store page a listing's `--limit` with `--page` or `--offset` asks for.
+pub fn page(window: &crate::cli::Window) -> Result<merx_core::store::Page> {
+    let offset = match window.page {
+        Some(page) => (page - 1)
+            .checked_mul(window.limit)
+            .ok_or_else(|| CliError::Input(format!("--page {page} is too far")))?,
+        None => window.offset,
+    };
+    Ok(merx_core::store::Page {
+        offset,
+        limit: window.limit,
+    })
+}
+
+/// The account a command names by user id or by email (`ann@example.com`), as everywhere the
+/// command line takes a user.
+pub async fn resolve_user(ctx: &Context, key: &str) -> Result<merx_core::ids::UserId> {
+    let key = key.trim();
+    if key.contains('@') {
+        Ok(ctx.store.find_user_by_email(key).await?.id)
+    } else {
+        parse_id(key)
+    }
+}
+
 /// Reads `path` (or stdin for `-`) as the JSON of `what` ("a promotion"); an unreadable file or
 /// JSON of another shape is bad input, named in the message.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, what: &str) -> Result<T> {
