@@ -46,6 +46,10 @@ pub struct Cli {
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// A TOML file of settings, keyed like the MERX_* variables without the prefix
+    /// (`rate_limit = 20`); flags and variables win over it. See `merx config show --help`.
+    #[arg(long, global = true, env = "MERX_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -179,6 +183,41 @@ Examples:
         /// The shell.
         shell: Shell,
     },
+}
+
+/// `merx config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting's effective value and where it comes from (flag, MERX_* variable,
+    /// the --config file, or the default), with secrets redacted.
+    #[command(after_help = "\
+The configuration file is TOML, keyed like the MERX_* variables in lowercase without the prefix
+(a flag's name with underscores); lists for repeatable settings. An unknown key is an error.
+
+  # merx.toml
+  database_url = \"postgres://merx@db.internal/shop\"
+  listen = \"0.0.0.0:8080\"
+  rate_limit = 20
+  cors_origins = [\"https://shop.example.com\"]
+  trusted_proxies = [\"10.0.0.0/8\"]
+
+Precedence: flag > MERX_* variable > file > default. The output is itself a valid file.
+
+Examples:
+  merx --config merx.toml config show
+  MERX_CONFIG=/etc/merx/merx.toml merx config show --json
+  merx --config merx.toml serve")]
+    Show(ConfigShowArgs),
+}
+
+/// `merx config show` takes every setting as a flag too, so it shows what `merx serve` with the
+/// same flags would run with.
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    #[command(flatten)]
+    pub admin: DemoAdminArgs,
+    #[command(flatten)]
+    pub options: ServeOptions,
 }
 
 /// `merx serve`.

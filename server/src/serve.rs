@@ -59,7 +59,7 @@ pub struct ServeOptions {
     #[arg(long, env = "MERX_CURRENCY", default_value = "USD")]
     pub currency: String,
     /// Log filter (error, warn, info, debug, trace, or tracing directives); RUST_LOG wins when set.
-    #[arg(long, default_value = "info")]
+    #[arg(long, env = "MERX_LOG", default_value = "info")]
     pub log: String,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "MERX_LOG_JSON")]
@@ -93,7 +93,8 @@ pub struct NotifierOptions {
     )]
     pub webhook_events: Vec<String>,
     /// Seconds before a webhook request is abandoned (and retried).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    #[arg(long, env = "MERX_WEBHOOK_TIMEOUT", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300))]
     pub webhook_timeout: u64,
     /// Publish every event to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222).
     #[arg(long, env = "MERX_NATS_URL")]
