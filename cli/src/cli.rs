@@ -168,11 +168,20 @@ Examples:
         subcommand,
         after_help = "\
 Examples:
-  merx recs train --model shop-recs.json
-  merx recs for-user 6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77 --k 5
+  merx recs train
+  merx recs for-user customer001@example.com --k 5
   merx recs similar 0b7e4c2a-5d1f-4e8a-8c3b-9f2d1a6e4b10"
     )]
     Recs(RecsCommand),
+    /// The configuration file and the effective settings.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  merx config show
+  merx --config merx.toml config show --json"
+    )]
+    Config(ConfigCommand),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -552,9 +561,6 @@ Examples:
     },
 }
 
-/// The model file every `merx recs` command uses unless told otherwise.
-pub const DEFAULT_RECS_MODEL: &str = "./merx-recs.json";
-
 /// How `merx recs evaluate` holds data out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SplitArg {
@@ -581,24 +587,32 @@ pub enum ModelArg {
 #[derive(Debug, Subcommand)]
 pub enum RecsCommand {
     /// Fit a model on the store's orders (non-cancelled, placed by customers) and save it.
-    #[command(
-        after_help = "Examples:\n  merx recs train\n  merx recs train --model /var/lib/merx/recs.json"
-    )]
+    #[command(after_help = "\
+The model is saved beside a SQLite database (`shop.db` -> `shop.recs.json`), never in the
+current directory; other stores need --model.
+
+Examples:
+  merx recs train
+  merx recs train --model /var/lib/merx/recs.json")]
     Train {
-        /// Where to write the model JSON.
-        #[arg(long, default_value = DEFAULT_RECS_MODEL)]
-        model: PathBuf,
+        /// Where to write the model JSON [default: beside the SQLite database].
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Products for a customer from what they bought (popular products without history).
-    #[command(
-        after_help = "Examples:\n  merx recs for-user 6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77 --k 5"
-    )]
+    #[command(after_help = "\
+Without a saved model the recommender is trained from the store's orders on the spot (as the
+REST API does on first use).
+
+Examples:
+  merx recs for-user customer001@example.com --k 5
+  merx recs for-user 6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77")]
     ForUser {
-        /// Customer (user) id.
-        user_id: String,
-        /// The saved model.
-        #[arg(long, default_value = DEFAULT_RECS_MODEL)]
-        model: PathBuf,
+        /// Customer: a user id or an account email.
+        user: String,
+        /// The saved model [default: the one `recs train` saves beside the SQLite database].
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// How many products.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
         k: u16,
@@ -636,11 +650,11 @@ Examples:
         after_help = "Examples:\n  merx recs similar 0b7e4c2a-5d1f-4e8a-8c3b-9f2d1a6e4b10 --k 5"
     )]
     Similar {
-        /// Product id.
-        product_id: String,
-        /// The saved model.
-        #[arg(long, default_value = DEFAULT_RECS_MODEL)]
-        model: PathBuf,
+        /// Product id or SKU.
+        product: String,
+        /// The saved model [default: the one `recs train` saves beside the SQLite database].
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// How many products.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
         k: u16,
