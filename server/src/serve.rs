@@ -59,7 +59,7 @@ pub struct ServeOptions {
     #[arg(long, env = "MERX_CURRENCY", default_value = "USD")]
     pub currency: String,
     /// Log filter (error, warn, info, debug, trace, or tracing directives); RUST_LOG wins when set.
-    #[arg(long, default_value = "info")]
+    #[arg(long, env = "MERX_LOG", default_value = "info")]
     pub log: String,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "MERX_LOG_JSON")]
@@ -93,7 +93,8 @@ pub struct NotifierOptions {
     )]
     pub webhook_events: Vec<String>,
     /// Seconds before a webhook request is abandoned (and retried).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    #[arg(long, env = "MERX_WEBHOOK_TIMEOUT", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300))]
     pub webhook_timeout: u64,
     /// Publish every event to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222).
     #[arg(long, env = "MERX_NATS_URL")]
@@ -124,6 +125,13 @@ impl NotifierOptions {
         let mut out: Vec<Arc<dyn Notifier>> = Vec::new();
         if let Some(url) = &self.webhook_url {
             let secret = self.webhook_secret.as_deref().unwrap_or_default();
+            // Checked here, not only in the notifier, so the message names the flag at fault.
+            if secret.len() < crate::notify::MIN_SECRET_BYTES {
+                return Err(ServerError::Config(format!(
+                    "--webhook-secret (MERX_WEBHOOK_SECRET) must be at least {} bytes",
+                    crate::notify::MIN_SECRET_BYTES
+                )));
+            }
             let filter =
                 EventFilter::only(self.webhook_events.iter().map(|k| k.trim().to_string()));
             let webhook = WebhookNotifier::new(
@@ -287,6 +295,9 @@ pub async fn serve_until(
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}")))?;
     on_listening(listener.local_addr()?);
+    state
+        .metrics()
+        .watch_outbox_consumers(notifiers.iter().map(|n| n.consumer().to_string()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let relays = (!notifiers.is_empty()).then(|| {
         let mut stopped = stopped.clone();
