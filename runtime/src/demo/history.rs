@@ -24,7 +24,7 @@ use merx_core::payment::{PaymentProcessor, TestGateway};
 use merx_core::principal::Principal;
 use merx_core::recommend::data::SeededRng;
 use merx_core::store::{Page, ProductFilter, Store};
-use merx_core::user::{PasswordHashing, Role, User, UserStatus};
+use merx_core::user::{PasswordHasher, PasswordHashing, Registration, UserService};
 use merx_core::{Currency, Error, Result};
 use rust_decimal::Decimal;
 
@@ -402,34 +402,59 @@ async fn sellable_products(store: &dyn Store) -> Result<Vec<Sellable>> {
     }
 }
 
+/// Hashes the one password every demo account shares once, and hands that hash to each
+/// registration: hashing each of 80 accounts at the production argon2id cost would take most of
+/// the loading time. Any other password is hashed as usual.
+#[derive(Debug)]
+struct SharedPasswordHash {
+    password: &'static str,
+    phc: String,
+}
+
+#[async_trait::async_trait]
+impl PasswordHasher for SharedPasswordHash {
+    async fn hash(&self, hashing: PasswordHashing, password: String) -> Result<String> {
+        if password == self.password {
+            Ok(self.phc.clone())
+        } else {
+            hashing.hash(&password)
+        }
+    }
+
+    async fn verify(&self, password: String, phc: String) -> bool {
+        PasswordHashing::verify(&password, &phc)
+    }
+}
+
 async fn add_customers(
-    store: &dyn Store,
+    store: Arc<dyn Store>,
     count: usize,
     hashing: PasswordHashing,
     since: DateTime<Utc>,
     rng: &mut SeededRng,
 ) -> Result<Vec<(UserId, String)>> {
-    // One hash serves every demo account: they share a password, and hashing each one at the
-    // production argon2id cost would take most of the loading time.
-    let hash = hashing.hash(DEMO_CUSTOMER_PASSWORD)?;
+    let hasher = SharedPasswordHash {
+        password: DEMO_CUSTOMER_PASSWORD,
+        phc: hashing.hash(DEMO_CUSTOMER_PASSWORD)?,
+    };
+    // Registration stamps the account with the service's clock: the history sets it to the day
+    // each customer joined.
+    let joined_at = Arc::new(FixedClock::new(since));
+    let users = UserService::new(store, joined_at.clone())
+        .with_hashing(hashing)
+        .with_hasher(Arc::new(hasher));
     let mut ids = Vec::with_capacity(count);
     for n in 0..count {
         let first = FIRST_NAMES[rng.below(FIRST_NAMES.len())];
         let last = LAST_NAMES[rng.below(LAST_NAMES.len())];
-        let joined = since + Duration::hours(rng.below(24 * 20) as i64);
-        let user = User {
-            id: UserId::new(),
-            email: format!("customer{:03}@example.com", n + 1),
-            name: format!("{first} {last}"),
-            password_hash: hash.clone(),
-            roles: vec![Role::Customer],
-            status: UserStatus::Active,
-            created_at: joined,
-            updated_at: joined,
-            deleted_at: None,
-            session_generation: 0,
-        };
-        let user = store.create_user(user).await?;
+        joined_at.set(since + Duration::hours(rng.below(24 * 20) as i64));
+        let user = users
+            .register(Registration {
+                email: format!("customer{:03}@example.com", n + 1),
+                password: DEMO_CUSTOMER_PASSWORD.into(),
+                name: format!("{first} {last}"),
+            })
+            .await?;
         ids.push((user.id, user.email));
     }
     Ok(ids)
@@ -463,7 +488,7 @@ pub async fn load_demo_history(
     )
     .await?;
     let customers = add_customers(
-        store.as_ref(),
+        store.clone(),
         history.customers,
         hashing,
         start - Duration::days(21),
