@@ -36,6 +36,11 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         RuntimeError::UnsupportedDatabase(_) => CliError::Input(format!(
             "unsupported database URL `{url}`: use sqlite://PATH, postgres://... or memory:"
         )),
+        // The PostgreSQL adapter names the server (without its password) and why it is out of
+        // reach; repeating the URL would only print the password.
+        RuntimeError::Store(reason) if reason.starts_with("cannot connect to ") => {
+            CliError::Store(reason)
+        }
         RuntimeError::Store(reason) => CliError::Store(format!("cannot open `{url}`: {reason}")),
         other => CliError::Store(format!("cannot open `{url}`: {other}")),
     })

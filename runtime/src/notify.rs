@@ -457,7 +457,8 @@ pub struct NotifierOptions {
     )]
     pub webhook_events: Vec<String>,
     /// Seconds before a webhook request is abandoned (and retried).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    #[arg(long, env = "MERX_WEBHOOK_TIMEOUT", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300))]
     pub webhook_timeout: u64,
     /// Publish every event to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222).
     #[arg(long, env = "MERX_NATS_URL")]
@@ -488,6 +489,12 @@ impl NotifierOptions {
         let mut out: Vec<Arc<dyn Notifier>> = Vec::new();
         if let Some(url) = &self.webhook_url {
             let secret = self.webhook_secret.as_deref().unwrap_or_default();
+            // Checked here, not only in the notifier, so the message names the flag at fault.
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(RuntimeError::Config(format!(
+                    "--webhook-secret (MERX_WEBHOOK_SECRET) must be at least {MIN_SECRET_BYTES} bytes"
+                )));
+            }
             let filter =
                 EventFilter::only(self.webhook_events.iter().map(|k| k.trim().to_string()));
             let webhook = WebhookNotifier::new(

@@ -20,6 +20,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod routes;
 pub mod serve;
+pub mod store_metrics;
 
 // The runtime pieces live in merx-runtime (shared with the CLI); these paths stay for code and
 // docs that name them through the server (`merx_server::notify::verify_signature`).
@@ -92,6 +93,9 @@ pub struct Config {
     pub cors: Cors,
     /// argon2id cost for new password hashes.
     pub password_hashing: PasswordHashing,
+    /// Relay consumers (`webhook:<url>`, `nats:<stream>`, `log`) whose outbox lag `/metrics`
+    /// reports; [`serve::serve_until`] adds the ones it relays to.
+    pub outbox_consumers: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -103,6 +107,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limit", &self.rate_limit)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("cors", &self.cors)
+            .field("outbox_consumers", &self.outbox_consumers)
             .finish_non_exhaustive()
     }
 }
@@ -123,6 +128,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             cors: Cors::Disabled,
             password_hashing: PasswordHashing::default(),
+            outbox_consumers: Vec::new(),
         }
     }
 }
@@ -175,6 +181,13 @@ impl AppState {
         clock: Arc<dyn Clock>,
         sleeper: Arc<dyn Sleeper>,
     ) -> AppState {
+        let metrics = Metrics::new();
+        metrics.watch_outbox_consumers(config.outbox_consumers.iter().cloned());
+        // Every store call made for a request is timed, whichever service makes it.
+        let store: Arc<dyn Store> = Arc::new(store_metrics::TimedStore::new(
+            store,
+            metrics.store_latency(),
+        ));
         let payments = Arc::new(PaymentProcessor::new(
             store.clone(),
             gateway.clone(),
@@ -194,7 +207,7 @@ impl AppState {
             recommendations: routes::recommendations::ModelSlot::default(),
             tokens: TokenKeys::new(&config.jwt_secret, config.token_ttl),
             rate_limiter: config.rate_limit.map(RateLimiter::new),
-            metrics: Metrics::new(),
+            metrics,
             payments,
             store,
             gateway,

@@ -63,7 +63,7 @@ pub struct ServeOptions {
     #[arg(long, env = "MERX_CURRENCY", default_value = "USD")]
     pub currency: String,
     /// Log filter (error, warn, info, debug, trace, or tracing directives); RUST_LOG wins when set.
-    #[arg(long, default_value = "info")]
+    #[arg(long, env = "MERX_LOG", default_value = "info")]
     pub log: String,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "MERX_LOG_JSON")]
@@ -185,6 +185,9 @@ pub async fn serve_until(
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}")))?;
     on_listening(listener.local_addr()?);
+    state
+        .metrics()
+        .watch_outbox_consumers(notifiers.iter().map(|n| n.consumer().to_string()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let relays = (!notifiers.is_empty()).then(|| {
         let mut stopped = stopped.clone();

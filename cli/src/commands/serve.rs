@@ -32,6 +32,7 @@ pub async fn serve(database_url: &str, args: &ServeArgs) -> Result<()> {
         .await
         .map_err(crate::error::runtime_error)?;
     let ctx = Context {
+        database_url: database_url.to_string(),
         store: crate::store::open(database_url).await?,
         clock: Arc::new(merx_core::clock::SystemClock),
         json: false,
