@@ -8,7 +8,8 @@ use merx_core::catalog::ProductStatus;
 use merx_core::order::OrderStatus;
 use merx_core::tax::TaxCalculation;
 use merx_core::RoundingMode;
-use merx_server::serve::{NotifierOptions, ServeOptions};
+use merx_runtime::notify::NotifierOptions;
+use merx_server::serve::ServeOptions;
 
 use crate::core_values::core_values;
 

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use merx_core::event::OutboxEvent;
-use merx_server::notify::{leased_relay, run_relays};
-use merx_server::serve::shutdown_signal;
+use merx_runtime::notify::{leased_relay, run_relays};
+use merx_runtime::shutdown_signal;
 use serde::Serialize;
 
 use super::Context;
@@ -99,7 +99,7 @@ pub async fn run(ctx: &Context, command: &EventsCommand) -> Result<()> {
             let notifiers = notifiers
                 .notifiers()
                 .await
-                .map_err(super::serve::server_error)?;
+                .map_err(crate::error::runtime_error)?;
             if notifiers.is_empty() {
                 return Err(CliError::Input(
                     "nothing to deliver to: give --webhook-url (with --webhook-secret), --nats-url or --log-events"

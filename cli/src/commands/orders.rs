@@ -7,7 +7,7 @@ use merx_core::ids::OrderId;
 use merx_core::order::{Actor, Order, OrderService, OrderStatus};
 use merx_core::payment::{PaymentProcessor, TestGateway};
 use merx_core::store::{OrderFilter, Page};
-use merx_server::TokioSleeper;
+use merx_runtime::TokioSleeper;
 
 use super::{parse_id, resolve_user, Context};
 use crate::cli::OrdersCommand;

@@ -19,7 +19,7 @@ use merx_core::recommend::{
     ModelConfig, RankingMetrics, RecommendRequest, RecommenderConfig, StoreRecommender, Stratify,
     TrainingCounts,
 };
-use merx_server::routes::recommendations::RecommendationList;
+use merx_runtime::recommendations::RecommendationList;
 use serde::Serialize;
 
 use super::{parse_id, resolve_user, Context};
