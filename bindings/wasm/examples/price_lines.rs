@@ -14,7 +14,10 @@ use merx_core::ErrorCode;
 
 fn price(line: &str) -> String {
     let (code, message) = match serde_json::from_str::<PricingRequest>(line) {
-        Err(e) => (ErrorCode::MalformedRequest, format!("not a pricing request: {e}")),
+        Err(e) => (
+            ErrorCode::MalformedRequest,
+            format!("not a pricing request: {e}"),
+        ),
         Ok(request) => match request.price(chrono::Utc::now()) {
             Ok(priced) => return serde_json::to_string(&priced).expect("a priced cart serializes"),
             Err(e) => (e.code(), e.to_string()),
