@@ -29,14 +29,14 @@ use crate::ids::{
     CartId, CategoryId, EventId, OrderId, ProductId, PromotionId, ReviewId, ShippingMethodId,
     TransactionId, UserId, VariantId,
 };
-use crate::order::{Order, OrderDraft, OrderStatus};
-use crate::payment::PaymentTransaction;
+use crate::model::order::{Order, OrderDraft, OrderStatus};
+use crate::model::payment::PaymentTransaction;
+use crate::model::review::{Review, ReviewStatus};
+use crate::model::user::{PasswordReset, User};
 use crate::promotion::Promotion;
 use crate::promotion::{PromotionUsage, PromotionUsageMap};
-use crate::review::{Review, ReviewStatus};
 use crate::search::{search_in_memory, ProductPage, ProductSearch};
 use crate::shipping::ShippingMethod;
-use crate::user::{PasswordReset, User};
 
 #[derive(Debug, Default)]
 struct State {
