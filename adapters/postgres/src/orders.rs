@@ -343,15 +343,13 @@ impl PgStore {
             }
         }
 
-        // Lines of one variant draw on one stock, so demand is summed per variant (kept in
-        // first-line order for error reporting, sent sorted by id for a stable lock order).
-        let mut demand: Vec<(Uuid, Decimal)> = Vec::with_capacity(order.lines.len());
-        for line in &order.lines {
-            match demand.iter_mut().find(|(v, _)| *v == line.variant_id.0) {
-                Some((_, q)) => *q += line.quantity,
-                None => demand.push((line.variant_id.0, line.quantity)),
-            }
-        }
+        // Summed per variant by the core (in first-line order for error reporting), sent sorted
+        // by id for a stable lock order.
+        let demand: Vec<(Uuid, Decimal)> = order
+            .stock_demand()
+            .into_iter()
+            .map(|(variant_id, quantity)| (variant_id.0, quantity))
+            .collect();
         let mut sorted = demand.clone();
         sorted.sort_by_key(|(id, _)| *id);
         let (ids, quantities): (Vec<Uuid>, Vec<Decimal>) = sorted.into_iter().unzip();

@@ -355,15 +355,7 @@ fn place_order(
             ));
         }
     }
-    // Lines of one variant draw on one stock, so demand is summed per variant, in line order.
-    let mut demand: Vec<(VariantId, Decimal)> = Vec::with_capacity(order.lines.len());
-    for line in &order.lines {
-        match demand.iter_mut().find(|(v, _)| *v == line.variant_id) {
-            Some((_, q)) => *q += line.quantity,
-            None => demand.push((line.variant_id, line.quantity)),
-        }
-    }
-    for (variant_id, quantity) in &demand {
+    for (variant_id, quantity) in &order.stock_demand() {
         reserve_stock(tx, *variant_id, *quantity)?;
     }
     for r in &redemptions {

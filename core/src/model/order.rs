@@ -479,6 +479,23 @@ impl Order {
             .collect()
     }
 
+    /// The stock the order takes: one entry per variant, in the order of the variant's first
+    /// line, with the quantities of all its lines summed. Lines of one variant draw on one stock,
+    /// so a store checks and reserves these sums, never line by line: two lines that each fit
+    /// must not pass together when their sum does not, and an out-of-stock refusal names the
+    /// whole quantity asked for. Every store calls this, so all of them agree on what "enough"
+    /// means.
+    pub fn stock_demand(&self) -> Vec<(VariantId, Decimal)> {
+        let mut demand: Vec<(VariantId, Decimal)> = Vec::with_capacity(self.lines.len());
+        for line in &self.lines {
+            match demand.iter_mut().find(|(v, _)| *v == line.variant_id) {
+                Some((_, quantity)) => *quantity += line.quantity,
+                None => demand.push((line.variant_id, line.quantity)),
+            }
+        }
+        demand
+    }
+
     /// Whether the order contains `product_id`.
     pub fn contains_product(&self, product_id: ProductId) -> bool {
         self.lines.iter().any(|l| l.product_id == product_id)
@@ -618,6 +635,34 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::InvalidTransition);
         assert_eq!(order, before);
+    }
+
+    #[test]
+    fn stock_demand_sums_the_lines_of_a_variant_in_first_line_order() {
+        let line = |variant_id: VariantId, quantity: Decimal| OrderLine {
+            id: OrderLineId::new(),
+            product_id: ProductId::new(),
+            variant_id,
+            sku: "SKU".into(),
+            name: "Item".into(),
+            quantity,
+            unit_price: dec!(1),
+            subtotal: quantity,
+            discount_total: Decimal::ZERO,
+            tax_total: Decimal::ZERO,
+            total: quantity,
+        };
+        let (tee, mug) = (VariantId::new(), VariantId::new());
+        let mut order = sample_order();
+        order.lines = vec![
+            line(mug, dec!(1)),
+            line(tee, dec!(2)),
+            line(mug, dec!(0.5)),
+            line(tee, dec!(3)),
+        ];
+        assert_eq!(order.stock_demand(), vec![(mug, dec!(1.5)), (tee, dec!(5))]);
+        order.lines.clear();
+        assert!(order.stock_demand().is_empty());
     }
 
     #[test]
