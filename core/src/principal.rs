@@ -10,8 +10,8 @@
 use crate::catalog::{Product, ProductStatus};
 use crate::error::{Error, Result};
 use crate::ids::UserId;
-use crate::order::{Actor, Order};
-use crate::user::{Role, User};
+use crate::model::order::{Actor, Order};
+use crate::model::user::{Role, User};
 
 /// The caller of a service operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,7 +137,7 @@ mod tests {
 
     use chrono::Utc;
 
-    use crate::user::UserStatus;
+    use crate::model::user::UserStatus;
 
     fn user(roles: &[Role]) -> User {
         let now = Utc::now();

@@ -1,5 +1,4 @@
-//! Products, variants, prices and categories ([`CatalogStore`]), and stock outside checkout
-//! ([`InventoryStore`]).
+//! Products, variants, prices and categories ([`CatalogStore`]).
 //!
 //! A product is a `products` row, its `variants` rows (stock is a column there), one
 //! `variant_prices` row per variant and currency, and its `product_categories` links.
@@ -14,19 +13,16 @@ use chrono::{DateTime, Utc};
 use merx_core::catalog::{Category, Product, Variant};
 use merx_core::event::{EventPayload, NewEvent};
 use merx_core::ids::{CategoryId, ProductId, VariantId};
-use merx_core::store::{
-    CatalogStore, InventoryStore, ProductFilter, StockLevel, StorageError, StorageResult,
-};
+use merx_core::store::{CatalogStore, ProductFilter, StorageError, StorageResult};
 use rust_decimal::Decimal;
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::outbox::append_events;
-use crate::rows::{
+use crate::codec::{
     backend, check_violation, currency, enum_text, from_json, limit_offset, text_enum, to_json,
     unique_violation,
 };
+use crate::events::append_events;
 use crate::PgStore;
 
 /// Loads whole products by id, in the order of `ids` (missing ids are skipped).
@@ -118,16 +114,6 @@ impl PgStore {
     async fn load_product(&self, id: Uuid) -> StorageResult<Option<Product>> {
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         Ok(load_products(&mut conn, &[id]).await?.pop())
-    }
-}
-
-fn stock_level(row: &PgRow) -> StockLevel {
-    StockLevel {
-        variant_id: VariantId(row.get("id")),
-        product_id: ProductId(row.get("product_id")),
-        sku: row.get("sku"),
-        stock: row.get("stock"),
-        allow_backorder: row.get("allow_backorder"),
     }
 }
 
@@ -483,98 +469,4 @@ async fn refresh_search_of_category(conn: &mut PgConnection, id: CategoryId) -> 
     .await
     .map_err(backend)?;
     Ok(())
-}
-
-#[async_trait]
-impl InventoryStore for PgStore {
-    async fn stock_level(&self, variant_id: VariantId) -> StorageResult<StockLevel> {
-        sqlx::query(
-            "SELECT id, product_id, sku, stock, allow_backorder FROM variants WHERE id = $1",
-        )
-        .bind(variant_id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .map(|row| stock_level(&row))
-        .ok_or_else(|| StorageError::not_found(VariantId::ENTITY, variant_id))
-    }
-
-    async fn adjust_stock(
-        &self,
-        variant_id: VariantId,
-        delta: Decimal,
-    ) -> StorageResult<StockLevel> {
-        self.write_stock(
-            variant_id,
-            "UPDATE variants SET stock = stock + $2
-             WHERE id = $1 AND (stock + $2 >= 0 OR allow_backorder)
-             RETURNING id, product_id, sku, stock, allow_backorder",
-            delta,
-            |level| StorageError::OutOfStock {
-                variant_id,
-                sku: level.sku,
-                requested: -delta,
-                available: level.stock,
-            },
-        )
-        .await
-    }
-
-    async fn set_stock(&self, variant_id: VariantId, stock: Decimal) -> StorageResult<StockLevel> {
-        self.write_stock(
-            variant_id,
-            "UPDATE variants SET stock = $2
-             WHERE id = $1 AND ($2 >= 0 OR allow_backorder)
-             RETURNING id, product_id, sku, stock, allow_backorder",
-            stock,
-            |level| StorageError::OutOfStock {
-                variant_id,
-                sku: level.sku,
-                requested: -stock,
-                available: Decimal::ZERO,
-            },
-        )
-        .await
-    }
-}
-
-impl PgStore {
-    /// Runs a conditional stock `UPDATE` (`$1` the variant, `$2` the value, returning the level),
-    /// appends `InventoryUpdated` and commits, all in one transaction; when the condition refuses
-    /// the change, `refused` turns the current level into the error.
-    async fn write_stock(
-        &self,
-        variant_id: VariantId,
-        sql: &'static str,
-        value: Decimal,
-        refused: impl FnOnce(StockLevel) -> StorageError + Send,
-    ) -> StorageResult<StockLevel> {
-        let now = self.clock.now();
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let updated = sqlx::query(sql)
-            .bind(variant_id.0)
-            .bind(value)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let Some(row) = updated else {
-            drop(tx);
-            return Err(refused(self.stock_level(variant_id).await?));
-        };
-        let level = stock_level(&row);
-        append_events(
-            &mut tx,
-            vec![NewEvent::new(
-                EventPayload::InventoryUpdated {
-                    variant_id,
-                    sku: level.sku.clone(),
-                    stock: level.stock,
-                },
-                now,
-            )],
-        )
-        .await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(level)
-    }
 }

@@ -35,14 +35,20 @@
 pub mod load;
 pub mod migrate;
 
-mod accounts;
+// One module per store trait, named as in merx-sqlite; `codec` holds the column conversions.
+mod carts;
 mod catalog;
+mod codec;
+mod events;
+mod idempotency;
+mod inventory;
 pub mod orders;
-mod outbox;
-mod records;
-mod rows;
+mod payments;
+mod promotion_usage;
+mod reviews;
 pub mod search;
 mod settings;
+mod users;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Orders and checkout ([`OrderStore`]) and promotion usage counts ([`PromotionUsageStore`]).
+//! Orders and checkout ([`OrderStore`]).
 //!
 //! # Checkout
 //! [`OrderStore::place_order`] runs one READ COMMITTED transaction. On the common path (no
@@ -40,10 +40,9 @@ use async_trait::async_trait;
 use merx_core::event::{EventPayload, NewEvent};
 use merx_core::ids::{CartId, OrderId, OrderLineId, ProductId, UserId, VariantId};
 use merx_core::order::{Order, OrderDraft, OrderLine, OrderPayment, OrderStatus, OrderTotals};
-use merx_core::promotion::{PromotionUsage, PromotionUsageMap};
 use merx_core::store::{
-    IdempotencyKey, OrderFilter, OrderStore, OrderUpdate, PromotionUsageStore, StorageError,
-    StorageResult, CHECKOUT_SCOPE,
+    IdempotencyKey, OrderFilter, OrderStore, OrderUpdate, StorageError, StorageResult,
+    CHECKOUT_SCOPE,
 };
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgArguments, PgRow};
@@ -51,12 +50,13 @@ use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres, Row};
 use uuid::Uuid;
 
-use crate::outbox::{append_events, EventColumns, INSERT_OUTBOX, OUTBOX_ROWS};
-use crate::records::{complete_idempotency, insert_transaction};
-use crate::rows::{
+use crate::codec::{
     backend, currency, enum_text, from_json, is_deadlock, limit_offset, text_enum, to_i64, to_json,
     to_u64, unique_violation,
 };
+use crate::events::{append_events, EventColumns, INSERT_OUTBOX, OUTBOX_ROWS};
+use crate::idempotency::complete_idempotency;
+use crate::payments::insert_transaction;
 use crate::PgStore;
 
 /// How often a checkout aborted by a deadlock is retried before the error is returned.
@@ -343,15 +343,13 @@ impl PgStore {
             }
         }
 
-        // Lines of one variant draw on one stock, so demand is summed per variant (kept in
-        // first-line order for error reporting, sent sorted by id for a stable lock order).
-        let mut demand: Vec<(Uuid, Decimal)> = Vec::with_capacity(order.lines.len());
-        for line in &order.lines {
-            match demand.iter_mut().find(|(v, _)| *v == line.variant_id.0) {
-                Some((_, q)) => *q += line.quantity,
-                None => demand.push((line.variant_id.0, line.quantity)),
-            }
-        }
+        // Summed per variant by the core (in first-line order for error reporting), sent sorted
+        // by id for a stable lock order.
+        let demand: Vec<(Uuid, Decimal)> = order
+            .stock_demand()
+            .into_iter()
+            .map(|(variant_id, quantity)| (variant_id.0, quantity))
+            .collect();
         let mut sorted = demand.clone();
         sorted.sort_by_key(|(id, _)| *id);
         let (ids, quantities): (Vec<Uuid>, Vec<Decimal>) = sorted.into_iter().unzip();
@@ -668,32 +666,5 @@ impl OrderStore for PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(backend)
-    }
-}
-
-#[async_trait]
-impl PromotionUsageStore for PgStore {
-    async fn promotion_usage(&self, customer: Option<UserId>) -> StorageResult<PromotionUsageMap> {
-        let rows = sqlx::query(
-            "SELECT u.promotion_id, u.total, coalesce(c.total, 0) AS by_customer
-             FROM promotion_usage u
-             LEFT JOIN promotion_customer_usage c
-                 ON c.promotion_id = u.promotion_id AND c.customer_id = $1",
-        )
-        .bind(customer.map(|c| c.0))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    merx_core::ids::PromotionId(row.get("promotion_id")),
-                    PromotionUsage {
-                        total: to_u64(row.get("total"))?,
-                        by_customer: to_u64(row.get("by_customer"))?,
-                    },
-                ))
-            })
-            .collect()
     }
 }

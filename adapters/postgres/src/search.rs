@@ -29,7 +29,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::catalog::load_products;
-use crate::rows::{backend, limit_offset, to_u64};
+use crate::codec::{backend, limit_offset, to_u64};
 use crate::PgStore;
 
 /// The ORDER BY of a sort over the `matches` CTE; ties go to the newest, then the smallest id.

@@ -52,11 +52,19 @@
 //! category names; see the `search` module.
 #![warn(missing_docs)]
 
+// One module per store trait, named as in merx-postgres; `codec` holds the column conversions,
+// `workers` the writer and reader threads.
+mod carts;
 mod catalog;
 mod codec;
 mod events;
+mod idempotency;
+mod inventory;
 pub mod migrations;
 mod orders;
+mod payments;
+mod promotion_usage;
+mod reviews;
 mod search;
 mod settings;
 mod users;

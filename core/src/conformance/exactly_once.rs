@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::{all_events, at, draft, line, product, stock_of, user, Spawn};
+use super::fixtures::{all_events, at, draft, line, product, stock_of, user};
+use super::Spawn;
 use crate::cart::Cart;
 use crate::cart_service::CartOwner;
 use crate::checkout::CheckoutService;

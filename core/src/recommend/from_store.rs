@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{unavailable_products, Interaction};
 use crate::ids::{ProductId, UserId};
-use crate::order::{Order, OrderStatus};
+use crate::model::order::{Order, OrderStatus};
 use crate::store::{CatalogStore, OrderFilter, OrderStore, Page, ProductFilter, StorageResult};
 
 /// The recommender the store trains: customers x products.
@@ -165,11 +165,11 @@ mod tests {
     use super::*;
     use crate::catalog::{Product, ProductStatus, Variant};
     use crate::ids::{OrderId, OrderLineId};
-    use crate::money::Currency;
-    use crate::order::{
+    use crate::model::order::{
         Actor, FulfillmentStatus, HistoryEntry, OrderChange, OrderDraft, OrderLine, OrderPayment,
         OrderTotals,
     };
+    use crate::money::Currency;
     use crate::recommend::{RecommendRequest, RecommenderConfig};
     use crate::store::memory::MemoryStore;
 

@@ -29,14 +29,14 @@ use crate::ids::{
     CartId, CategoryId, EventId, OrderId, ProductId, PromotionId, ReviewId, ShippingMethodId,
     TransactionId, UserId, VariantId,
 };
-use crate::order::{Order, OrderDraft, OrderStatus};
-use crate::payment::PaymentTransaction;
+use crate::model::order::{Order, OrderDraft, OrderStatus};
+use crate::model::payment::PaymentTransaction;
+use crate::model::review::{Review, ReviewStatus};
+use crate::model::user::{PasswordReset, User};
 use crate::promotion::Promotion;
 use crate::promotion::{PromotionUsage, PromotionUsageMap};
-use crate::review::{Review, ReviewStatus};
 use crate::search::{search_in_memory, ProductPage, ProductSearch};
 use crate::shipping::ShippingMethod;
-use crate::user::{PasswordReset, User};
 
 #[derive(Debug, Default)]
 struct State {
@@ -613,14 +613,7 @@ impl OrderStore for MemoryStore {
                 ));
             }
         }
-        // Lines of the same variant draw on the same stock, so demand is summed per variant.
-        let mut demand: Vec<(VariantId, Decimal)> = Vec::with_capacity(order.lines.len());
-        for line in &order.lines {
-            match demand.iter_mut().find(|(v, _)| *v == line.variant_id) {
-                Some((_, q)) => *q += line.quantity,
-                None => demand.push((line.variant_id, line.quantity)),
-            }
-        }
+        let demand = order.stock_demand();
         for (variant_id, quantity) in &demand {
             let level = state.stock_level(*variant_id)?;
             if level.stock < *quantity && !level.allow_backorder {

@@ -39,16 +39,20 @@ use crate::ids::{
     CartId, CategoryId, OrderId, ProductId, PromotionId, ReviewId, ShippingMethodId, UserId,
     VariantId,
 };
-use crate::money::RoundingMode;
-use crate::order::{Order, OrderDraft, OrderStatus};
-use crate::payment::PaymentTransaction;
+use crate::model::order::{Order, OrderDraft, OrderStatus};
+use crate::model::payment::PaymentTransaction;
+use crate::model::review::Review;
+use crate::model::user::{PasswordReset, User};
 use crate::pricing::PricingRules;
 use crate::promotion::{Promotion, PromotionUsageMap};
-use crate::review::Review;
 use crate::search::{ProductPage, ProductSearch};
 use crate::shipping::ShippingMethod;
-use crate::tax::TaxSettings;
-use crate::user::{PasswordReset, User};
+
+// Plain types the traits take that were first defined here; they live in the model now, and these
+// names keep every `merx_core::store::...` path working.
+pub use crate::model::order::StockRelease;
+pub use crate::model::page::Page;
+pub use crate::model::settings::{PricingSettings, PRICING_SETTINGS_ENTITY};
 
 /// `Result` with [`StorageError`].
 pub type StorageResult<T> = std::result::Result<T, StorageError>;
@@ -219,25 +223,6 @@ impl From<StorageError> for Error {
     }
 }
 
-/// A page of a listing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Page {
-    /// Records to skip.
-    pub offset: u32,
-    /// Most records to return.
-    pub limit: u32,
-}
-
-impl Default for Page {
-    fn default() -> Self {
-        Page {
-            offset: 0,
-            limit: 50,
-        }
-    }
-}
-
 /// Which products to list. Products come ordered by creation time, then id.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -266,16 +251,6 @@ pub struct StockLevel {
     pub stock: Decimal,
     /// Whether it may be sold beyond stock.
     pub allow_backorder: bool,
-}
-
-/// Stock to give back to a variant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StockRelease {
-    /// The variant.
-    pub variant_id: VariantId,
-    /// Units to add back.
-    pub quantity: Decimal,
 }
 
 /// A versioned order write: the new order state, stock to release and events to append.
@@ -447,26 +422,6 @@ pub struct IdempotencyCompletion {
     pub resource_id: Option<String>,
     /// A response to replay.
     pub response: Option<serde_json::Value>,
-}
-
-/// The entity name of [`PricingSettings`] in errors.
-pub const PRICING_SETTINGS_ENTITY: &str = "pricing settings";
-
-/// Pricing settings that are not lists: tax configuration and the rounding mode.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct PricingSettings {
-    /// Tax rates and modes.
-    #[serde(default)]
-    pub tax: TaxSettings,
-    /// How line amounts and discounts are rounded.
-    #[serde(default)]
-    pub rounding: RoundingMode,
-    /// Counts the writes: 0 until the settings are first saved, one more with each save. A write
-    /// names the version it was based on and is refused once that is no longer current.
-    #[serde(default)]
-    pub version: u64,
 }
 
 /// Products and categories.

@@ -6,28 +6,18 @@
 //! move, apply it and append a [`HistoryEntry`] with time and actor; an illegal move is
 //! [`Error::InvalidTransition`] and leaves the order untouched. Persisting a move is the store's job
 //! ([`crate::store::OrderStore::update_order`]), with an optimistic version check so two racing
-//! moves cannot both win; [`OrderService`] ties the two together.
-
-use std::sync::Arc;
+//! moves cannot both win; [`OrderService`](crate::services::order::OrderService) ties the two
+//! together.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::cart::Address;
-use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{EventPayload, NewEvent};
-use crate::idempotency::{fingerprint, CANCEL_SCOPE};
 use crate::ids::{CartId, OrderId, OrderLineId, ProductId, PromotionId, UserId, VariantId};
 use crate::money::Currency;
-use crate::payment::{
-    apply_refund, apply_void, save_order_change, PaymentMethod, PaymentProcessor,
-    PaymentTransaction,
-};
-use crate::principal::Principal;
-use crate::store::{IdempotencyCompletion, OrderUpdate, StockRelease, StorageError, Store};
-use crate::text::check_text;
 
 /// Where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -410,7 +400,9 @@ impl Order {
     /// Moves the order status (and the fulfilment status that goes with it), recording both.
     ///
     /// Returns the `OrderStatusChanged` event to append with the update. Stock release and payment
-    /// void/refund on cancellation are [`OrderService::cancel`]'s job, not this function's.
+    /// void/refund on cancellation are
+    /// [`OrderService::cancel`](crate::services::order::OrderService::cancel)'s job, not this
+    /// function's.
     pub fn move_to(
         &mut self,
         to: OrderStatus,
@@ -487,10 +479,37 @@ impl Order {
             .collect()
     }
 
+    /// The stock the order takes: one entry per variant, in the order of the variant's first
+    /// line, with the quantities of all its lines summed. Lines of one variant draw on one stock,
+    /// so a store checks and reserves these sums, never line by line: two lines that each fit
+    /// must not pass together when their sum does not, and an out-of-stock refusal names the
+    /// whole quantity asked for. Every store calls this, so all of them agree on what "enough"
+    /// means.
+    pub fn stock_demand(&self) -> Vec<(VariantId, Decimal)> {
+        let mut demand: Vec<(VariantId, Decimal)> = Vec::with_capacity(self.lines.len());
+        for line in &self.lines {
+            match demand.iter_mut().find(|(v, _)| *v == line.variant_id) {
+                Some((_, quantity)) => *quantity += line.quantity,
+                None => demand.push((line.variant_id, line.quantity)),
+            }
+        }
+        demand
+    }
+
     /// Whether the order contains `product_id`.
     pub fn contains_product(&self, product_id: ProductId) -> bool {
         self.lines.iter().any(|l| l.product_id == product_id)
     }
+}
+
+/// Stock to give back to a variant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockRelease {
+    /// The variant.
+    pub variant_id: VariantId,
+    /// Units to add back.
+    pub quantity: Decimal,
 }
 
 /// A promotion redemption to count atomically with the order that uses it.
@@ -528,238 +547,6 @@ pub struct ConsumedCart {
     pub cart_id: CartId,
     /// The version that was priced.
     pub version: u64,
-}
-
-/// Longest tracking number [`OrderService::ship`] takes; carriers' numbers are far shorter, and
-/// the bound keeps a pasted page out of the order, its events and every email quoting it.
-pub const MAX_TRACKING_NUMBER: usize = 100;
-
-/// Order moves that need the store (and, for cancellation, the payment provider).
-#[derive(Clone, Debug)]
-pub struct OrderService {
-    store: Arc<dyn Store>,
-    payments: Arc<PaymentProcessor>,
-    clock: Arc<dyn Clock>,
-}
-
-impl OrderService {
-    /// A service over `store`, cancelling payments through `payments`.
-    pub fn new(
-        store: Arc<dyn Store>,
-        payments: Arc<PaymentProcessor>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        OrderService {
-            store,
-            payments,
-            clock,
-        }
-    }
-
-    async fn move_order(
-        &self,
-        order_id: OrderId,
-        to: OrderStatus,
-        actor: Actor,
-        tracking: Option<String>,
-    ) -> Result<Order> {
-        let mut order = self.store.get_order(order_id).await?;
-        let event = order.move_to(to, actor, self.clock.now())?;
-        if tracking.is_some() {
-            order.tracking_number = tracking;
-        }
-        Ok(self
-            .store
-            .update_order(OrderUpdate::new(order, vec![event]))
-            .await?)
-    }
-
-    /// pending -> processing.
-    pub async fn start_processing(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
-        self.move_order(order_id, OrderStatus::Processing, actor, None)
-            .await
-    }
-
-    /// processing -> shipped, with an optional carrier tracking number (one line, at most
-    /// [`MAX_TRACKING_NUMBER`] characters).
-    pub async fn ship(
-        &self,
-        order_id: OrderId,
-        tracking_number: Option<String>,
-        actor: Actor,
-    ) -> Result<Order> {
-        if let Some(tracking) = &tracking_number {
-            check_text("trackingNumber", tracking)?;
-            if tracking.chars().count() > MAX_TRACKING_NUMBER {
-                return Err(Error::validation(
-                    "trackingNumber",
-                    format!("a tracking number is at most {MAX_TRACKING_NUMBER} characters"),
-                ));
-            }
-        }
-        self.move_order(order_id, OrderStatus::Shipped, actor, tracking_number)
-            .await
-    }
-
-    /// shipped -> delivered.
-    pub async fn deliver(&self, order_id: OrderId, actor: Actor) -> Result<Order> {
-        self.move_order(order_id, OrderStatus::Delivered, actor, None)
-            .await
-    }
-
-    /// The order `order_id` if `principal` may see it (see [`Principal::can_view_order`]);
-    /// `not_found` otherwise, so ids of other customers' orders cannot be confirmed.
-    pub async fn get_for(&self, principal: &Principal, order_id: OrderId) -> Result<Order> {
-        let order = self.store.get_order(order_id).await?;
-        if principal.can_view_order(&order) {
-            Ok(order)
-        } else {
-            Err(StorageError::not_found(OrderId::ENTITY, order_id).into())
-        }
-    }
-
-    /// The payment attempts of an order `principal` may see, oldest first.
-    pub async fn transactions_for(
-        &self,
-        principal: &Principal,
-        order_id: OrderId,
-    ) -> Result<Vec<PaymentTransaction>> {
-        self.get_for(principal, order_id).await?;
-        Ok(self.store.list_transactions(order_id).await?)
-    }
-
-    /// Pays an order `principal` may see (see [`PaymentProcessor::charge`]); history records the
-    /// principal's actor.
-    pub async fn pay_for(
-        &self,
-        principal: &Principal,
-        order_id: OrderId,
-        method: &PaymentMethod,
-        idempotency_key: Option<&str>,
-    ) -> Result<Order> {
-        self.get_for(principal, order_id).await?;
-        self.payments
-            .charge(order_id, method, principal.actor(), idempotency_key)
-            .await
-    }
-
-    /// Cancels on behalf of `principal`: an admin (or the system) cancels any pending or
-    /// processing order; a customer cancels their own order while it is still `pending` (once
-    /// the shop has started on it, only the shop can). Another customer's order is `not_found`,
-    /// so its id is not confirmed.
-    pub async fn cancel_for(
-        &self,
-        principal: &Principal,
-        order_id: OrderId,
-        idempotency_key: Option<&str>,
-    ) -> Result<Order> {
-        let actor = principal.actor();
-        if principal.is_admin() {
-            return self.cancel(order_id, actor, idempotency_key).await;
-        }
-        let order = self.store.get_order(order_id).await?;
-        if order
-            .customer_id
-            .is_none_or(|owner| !principal.is_user(owner))
-        {
-            return Err(StorageError::not_found(OrderId::ENTITY, order_id).into());
-        }
-        // Processing is the one state the shop may still cancel from but the customer may not;
-        // from any other state the state machine's own refusal is the right answer (unless the
-        // request repeats one that already cancelled it, which replays).
-        if order.status == OrderStatus::Processing {
-            return Err(Error::Forbidden {
-                action: "cancel an order that is processing (only the shop can now)".into(),
-            });
-        }
-        self.cancel(order_id, actor, idempotency_key).await
-    }
-
-    /// pending/processing -> cancelled: voids an authorization or refunds what was captured, and
-    /// in the one store write that records the cancellation, stores the payment outcome, releases
-    /// the reserved stock and gives back promotion uses.
-    ///
-    /// The status is checked before touching the payment, so a shipped order's money is never
-    /// refunded by a refused cancellation. The order's payment lock is held throughout, so a
-    /// cancellation never races a capture or a refund. With `idempotency_key`, a repeat answers
-    /// with the cancelled order instead of `invalid_transition`.
-    pub async fn cancel(
-        &self,
-        order_id: OrderId,
-        actor: Actor,
-        idempotency_key: Option<&str>,
-    ) -> Result<Order> {
-        let request = || fingerprint(&[("order", &order_id.to_string())]);
-        self.payments
-            .run_once(CANCEL_SCOPE, order_id, idempotency_key, request, |done| {
-                self.cancel_locked(order_id, actor, done)
-            })
-            .await
-    }
-
-    async fn cancel_locked(
-        &self,
-        order_id: OrderId,
-        actor: Actor,
-        completion: Option<IdempotencyCompletion>,
-    ) -> Result<Order> {
-        let order = self.store.get_order(order_id).await?;
-        if !order.status.can_move_to(OrderStatus::Cancelled) {
-            return Err(Error::InvalidTransition {
-                machine: "order status",
-                from: order.status.as_str().into(),
-                to: OrderStatus::Cancelled.as_str().into(),
-            });
-        }
-        #[derive(Clone, Copy)]
-        enum Settlement {
-            Nothing,
-            Void,
-            Refund(Decimal),
-        }
-        let (settlement, transactions) = match order.payment.status {
-            PaymentStatus::Authorized => {
-                let success = self.payments.void_at_provider(&order).await?;
-                (Settlement::Void, vec![success.transaction])
-            }
-            status if status.is_captured() => {
-                let refundable = order.payment.refundable();
-                // One provider key per order's cancellation: a retry refunds nothing twice.
-                let key = format!("refund-{order_id}-cancel-{order_id}");
-                let success = self
-                    .payments
-                    .refund_at_provider(&order, refundable, &key)
-                    .await?;
-                (Settlement::Refund(refundable), vec![success.transaction])
-            }
-            _ => (Settlement::Nothing, Vec::new()),
-        };
-        save_order_change(
-            &*self.store,
-            &*self.clock,
-            order_id,
-            transactions,
-            completion,
-            |mut order, now| {
-                let mut events = Vec::new();
-                match settlement {
-                    Settlement::Nothing => {}
-                    Settlement::Void => apply_void(&mut order, actor, now)?,
-                    Settlement::Refund(amount) => {
-                        events.push(apply_refund(&mut order, amount, actor, now)?)
-                    }
-                }
-                events.push(order.move_to(OrderStatus::Cancelled, actor, now)?);
-                let stock_releases = order.stock_releases();
-                Ok(OrderUpdate {
-                    stock_releases,
-                    release_promotion_usage: true,
-                    ..OrderUpdate::new(order, events)
-                })
-            },
-        )
-        .await
-    }
 }
 
 #[cfg(test)]
@@ -848,6 +635,34 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::InvalidTransition);
         assert_eq!(order, before);
+    }
+
+    #[test]
+    fn stock_demand_sums_the_lines_of_a_variant_in_first_line_order() {
+        let line = |variant_id: VariantId, quantity: Decimal| OrderLine {
+            id: OrderLineId::new(),
+            product_id: ProductId::new(),
+            variant_id,
+            sku: "SKU".into(),
+            name: "Item".into(),
+            quantity,
+            unit_price: dec!(1),
+            subtotal: quantity,
+            discount_total: Decimal::ZERO,
+            tax_total: Decimal::ZERO,
+            total: quantity,
+        };
+        let (tee, mug) = (VariantId::new(), VariantId::new());
+        let mut order = sample_order();
+        order.lines = vec![
+            line(mug, dec!(1)),
+            line(tee, dec!(2)),
+            line(mug, dec!(0.5)),
+            line(tee, dec!(3)),
+        ];
+        assert_eq!(order.stock_demand(), vec![(mug, dec!(1.5)), (tee, dec!(5))]);
+        order.lines.clear();
+        assert!(order.stock_demand().is_empty());
     }
 
     #[test]

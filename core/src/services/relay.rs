@@ -1,7 +1,7 @@
 //! The outbox relay: delivers stored events to notifiers at least once, in outbox order.
 //!
 //! Each notifier is a consumer with its own delivery cursor in the store (see
-//! [`OutboxStore`](crate::store::OutboxStore)). A pass reads the events after the cursor in
+//! [`EventStore`](crate::store::EventStore)). A pass reads the events after the cursor in
 //! batches and hands them to the notifier one by one; the cursor moves past an event only once the
 //! notifier has taken it (or does not want it), so a crash between delivering and recording
 //! re-delivers that event on the next pass: at least once, never lost. Receivers deduplicate by

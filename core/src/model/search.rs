@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Category, Product, ProductStatus};
 use crate::error::{Error, Result};
 use crate::ids::CategoryId;
+use crate::model::page::Page;
 use crate::money::Currency;
-use crate::store::Page;
 use crate::text::check_text;
 
 /// Longest search text accepted.

@@ -8,7 +8,7 @@ use merx_core::store::{EventStore, StorageError, StorageResult};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::rows::{backend, from_json, to_i64, to_json, to_u64, unique_violation};
+use crate::codec::{backend, from_json, to_i64, to_json, to_u64, unique_violation};
 use crate::PgStore;
 
 /// Advisory-lock class of the outbox barrier (the second key is a hash of the schema name):

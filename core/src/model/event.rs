@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{EventId, OrderId, ProductId, UserId, VariantId};
+use crate::model::order::{OrderStatus, PaymentStatus};
 use crate::money::Currency;
-use crate::order::{OrderStatus, PaymentStatus};
 
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

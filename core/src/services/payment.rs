@@ -32,43 +32,13 @@ use crate::idempotency::{
     claim_key, fingerprint, replayed_order, run_locked, Begun, PAYMENT_SCOPE, REFUND_SCOPE,
 };
 use crate::ids::{OrderId, TransactionId};
-use crate::money::{Currency, Money};
+use crate::model::payment::{
+    PaymentMethod, PaymentTransaction, TransactionKind, TransactionStatus,
+};
+use crate::money::Money;
 use crate::order::{Actor, Order, OrderStatus, PaymentStatus};
 use crate::store::{IdempotencyCompletion, OrderUpdate, StorageError, Store};
 use crate::text::check_text;
-
-/// What the shopper pays with: a provider token, or a card number for [`TestGateway`].
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentMethod {
-    /// The provider's token for the card or wallet.
-    pub token: String,
-}
-
-impl fmt::Debug for PaymentMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Card numbers must not reach logs.
-        let tail: String = self
-            .token
-            .chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        write!(f, "PaymentMethod(****{tail})")
-    }
-}
-
-impl PaymentMethod {
-    /// A payment method from a token or test card number.
-    pub fn new(token: impl Into<String>) -> PaymentMethod {
-        PaymentMethod {
-            token: token.into(),
-        }
-    }
-}
 
 /// A provider's answer to a successful call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,69 +180,6 @@ impl RetryPolicy {
     }
 }
 
-/// The kind of provider call a transaction records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum TransactionKind {
-    /// Authorization.
-    Authorize,
-    /// Capture.
-    Capture,
-    /// Void.
-    Void,
-    /// Refund.
-    Refund,
-}
-
-/// How one attempt ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum TransactionStatus {
-    /// The provider did it.
-    Succeeded,
-    /// The provider declined.
-    Declined,
-    /// A transient failure.
-    Failed,
-    /// The provider refused the request.
-    Rejected,
-}
-
-/// One attempt at the provider.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentTransaction {
-    /// Identifier.
-    pub id: TransactionId,
-    /// The order paid for.
-    pub order_id: OrderId,
-    /// What was attempted.
-    pub kind: TransactionKind,
-    /// 1 for the first attempt of an operation, 2 for its first retry, ...
-    pub attempt: u32,
-    /// The amount involved (zero for a void).
-    pub amount: Decimal,
-    /// The currency.
-    pub currency: Currency,
-    /// The outcome.
-    pub status: TransactionStatus,
-    /// The provider's name.
-    pub provider: String,
-    /// The provider's reference, on success.
-    pub provider_reference: Option<String>,
-    /// The idempotency key sent.
-    pub idempotency_key: String,
-    /// The provider's message on failure.
-    pub message: Option<String>,
-    /// When the attempt finished.
-    pub created_at: DateTime<Utc>,
-}
-
 /// How many times an optimistic order update is retried after losing a race.
 const UPDATE_RETRIES: u32 = 5;
 
@@ -317,7 +224,8 @@ pub(crate) struct ProviderSuccess {
 
 /// Moves an order's money through a gateway, recording every attempt.
 ///
-/// Every public operation holds the order's payment lock ([`OrderLock`]) while it calls the
+/// Every public operation holds the order's payment lock
+/// ([`OrderLock`](crate::services::idempotency::OrderLock)) while it calls the
 /// provider, and an operation with a client idempotency key claims it first and completes it in
 /// the write that stores the outcome (see [`crate::idempotency`]). A failed attempt goes to the
 /// ledger at once; the successful one goes in the same write as the payment state it causes, so
