@@ -1,9 +1,9 @@
 //! Core errors as Python exceptions.
 //!
 //! The exception classes are defined in Python (`merx/errors.py`), where they get docstrings,
-//! `isinstance`-friendly families and the `code`, `status` and `details` attributes; the mapping
-//! from the core's error codes to classes is there too, next to the classes, and the Python tests
-//! check it against [`merx_core::ErrorCode::ALL`]. This side only hands over the code, message,
+//! `isinstance`-friendly families and the `code`, `status` and `details` attributes. Which class a
+//! code raises comes from the core's table ([`merx_core::ErrorCode::family`], handed over by
+//! `error_codes`), not from a list kept in Python. This side only hands over the code, message,
 //! status and details of the core's error body.
 
 use merx_core::{Error, ErrorCode};

@@ -7,8 +7,9 @@
 //! rules live in `merx-core`.
 //!
 //! Errors are thrown as JavaScript `Error`s with a stable `code` (the core's error table, e.g.
-//! `invalid_quantity`, `validation_failed`, or `malformed_request` for input that is not a
-//! pricing request) and, when there is one, a `details` object.
+//! `invalid_quantity`, `validation_failed`, or `malformed_request` for text that is not JSON),
+//! the code's `family` from the same table (`validation`, `coupon`, ...: what a UI groups
+//! messages by) and, when there is one, a `details` object.
 
 use chrono::{DateTime, Utc};
 use merx_core::pricing::{PricedCart, PricingRequest};
@@ -70,7 +71,7 @@ export interface PricedCart {
     total: Decimal; itemCount: Decimal };
 }
 /** What every function here throws. */
-export interface MerxError extends Error { code: string; details?: unknown }
+export interface MerxError extends Error { code: string; family: string; details?: unknown }
 "#;
 
 /// A JavaScript `Error` carrying the stable `code` (and `details`) of a core error.
@@ -80,6 +81,7 @@ fn js_error(code: ErrorCode, message: &str, details: Option<serde_json::Value>) 
     let object: &JsValue = error.as_ref();
     // Setting a property on a fresh Error object cannot fail.
     let _ = js_sys::Reflect::set(object, &"code".into(), &code.as_str().into());
+    let _ = js_sys::Reflect::set(object, &"family".into(), &code.family().as_str().into());
     if let Some(details) = details.and_then(|d| to_js(&d).ok()) {
         let _ = js_sys::Reflect::set(object, &"details".into(), &details);
     }
@@ -135,13 +137,14 @@ pub fn price_cart_json(request: &str) -> Result<String, JsValue> {
     serde_json::to_string(&priced).map_err(|e| malformed(e.to_string()))
 }
 
-/// The core's error table: `[{code, status, description}]`, for mapping errors in the UI.
-#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "{ code: string; status: number; description: string }[]")]
+/// The core's error table: `[{code, status, family, description}]`, for mapping errors in the UI.
+#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "{ code: string; status: number; family: string; description: string }[]")]
 pub fn error_codes() -> JsValue {
     #[derive(Serialize)]
     struct Entry {
         code: &'static str,
         status: u16,
+        family: &'static str,
         description: &'static str,
     }
     let entries: Vec<Entry> = ErrorCode::ALL
@@ -149,6 +152,7 @@ pub fn error_codes() -> JsValue {
         .map(|c| Entry {
             code: c.as_str(),
             status: c.http_status(),
+            family: c.family().as_str(),
             description: c.description(),
         })
         .collect();

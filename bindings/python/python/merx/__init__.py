@@ -193,10 +193,11 @@ def price_cart_json(request: Request, *, pretty: bool = False) -> str:
 
 
 def error_codes() -> List[JSON]:
-    """The core's error table: ``[{"code", "status", "description"}]`` in table order."""
+    """The core's error table: ``[{"code", "status", "family", "description"}]`` in table order;
+    ``family`` names the exception class a code raises (``"coupon"``: :class:`CouponError`)."""
     return [
-        {"code": code, "status": status, "description": description}
-        for code, status, description in _merx.error_codes()
+        {"code": code, "status": status, "family": family, "description": description}
+        for code, status, family, description in _merx.error_codes()
     ]
 
 
