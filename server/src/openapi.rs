@@ -145,6 +145,7 @@ impl Modify for Finish {
         (name = "reviews", description = "Product reviews and moderation"),
         (name = "settings", description = "Promotions, tax, shipping, currencies (admin)"),
         (name = "cart", description = "The caller's cart, always priced"),
+        (name = "pricing", description = "Pricing a cart with given rules, without a store"),
         (name = "orders", description = "Checkout, order history, transitions, payments"),
         (name = "recommendations", description = "For you, also bought, popular, retraining"),
         (name = "ops", description = "Health, readiness, metrics, documentation")

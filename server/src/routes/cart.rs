@@ -59,7 +59,7 @@ pub struct AddItem {
     #[schema(value_type = uuid::Uuid)]
     pub variant_id: VariantId,
     /// How many (decimal string or number; whole units unless sold by measure).
-    #[schema(value_type = String, example = "1")]
+    #[schema(value_type = String, format = "decimal", example = "1")]
     pub quantity: Decimal,
 }
 
@@ -68,7 +68,7 @@ pub struct AddItem {
 #[serde(rename_all = "camelCase")]
 pub struct SetQuantity {
     /// The quantity.
-    #[schema(value_type = String, example = "2")]
+    #[schema(value_type = String, format = "decimal", example = "2")]
     pub quantity: Decimal,
 }
 

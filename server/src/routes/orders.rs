@@ -77,7 +77,7 @@ pub struct ShipBody {
 #[serde(rename_all = "camelCase")]
 pub struct RefundBody {
     /// Amount to refund (decimal string); everything refundable when left out.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "decimal")]
     pub amount: Option<Decimal>,
 }
 
