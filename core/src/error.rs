@@ -318,6 +318,9 @@ impl CouponRejection {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The input is not readable at all: text that is not JSON (cut short, trailing text, empty).
+    #[error("{0}")]
+    Malformed(String),
     /// A field breaks a rule.
     #[error("{field}: {message}")]
     Validation {
@@ -503,6 +506,7 @@ impl Error {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
+            Error::Malformed(_) => ErrorCode::MalformedRequest,
             Error::Validation { .. } => ErrorCode::ValidationFailed,
             Error::UnknownCurrency(_) => ErrorCode::UnknownCurrency,
             Error::CurrencyMismatch { .. } => ErrorCode::CurrencyMismatch,
@@ -587,10 +591,25 @@ impl Error {
             | Error::Forbidden { .. }
             | Error::AccountInactive
             | Error::StorageUnavailable(_) => None,
-            Error::Overflow
+            Error::Malformed(_)
+            | Error::Overflow
             | Error::CartLimitExceeded(_)
             | Error::CartEmpty
             | Error::ShippingAddressRequired => None,
+        }
+    }
+
+    /// The error for contract input that serde_json refused, classified as every shell answers
+    /// it: text that is not JSON (a syntax error, input cut short) is `malformed_request`; JSON
+    /// that does not make `what` (not an object, a missing field, a value its type refuses,
+    /// such as an unknown currency) is `validation_failed`, as the server's JSON extractor
+    /// answers a body of the wrong shape.
+    pub fn from_json(err: &serde_json::Error, what: &str) -> Error {
+        let message = format!("not {what}: {err}");
+        if err.is_data() {
+            Error::validation("body", message)
+        } else {
+            Error::Malformed(message)
         }
     }
 
@@ -688,8 +707,36 @@ mod tests {
                 .all(|c| c.is_ascii_lowercase() || c == '_'));
         }
         assert_eq!(ErrorCode::CouponExpired.family(), ErrorFamily::Coupon);
-        assert_eq!(ErrorCode::MalformedRequest.family(), ErrorFamily::Validation);
+        assert_eq!(
+            ErrorCode::MalformedRequest.family(),
+            ErrorFamily::Validation
+        );
         assert_eq!(ErrorCode::Internal.family(), ErrorFamily::Internal);
+    }
+
+    #[test]
+    fn json_errors_are_malformed_only_when_the_text_is_not_json() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Request {
+            currency: Currency,
+        }
+        let code = |text: &str| {
+            let err = serde_json::from_str::<Request>(text).unwrap_err();
+            Error::from_json(&err, "a request").code()
+        };
+        for text in ["", "{", "not json", "{\"currency\": \"USD\"} more"] {
+            assert_eq!(code(text), ErrorCode::MalformedRequest, "{text:?}");
+        }
+        for text in [
+            "[]",
+            "\"USD\"",
+            "{}",
+            "{\"currency\": \"XYZ\"}",
+            "{\"currency\": 3}",
+        ] {
+            assert_eq!(code(text), ErrorCode::ValidationFailed, "{text:?}");
+        }
     }
 
     #[test]

@@ -15,8 +15,6 @@ use serde::de::DeserializeOwned;
 pub(crate) enum Failure {
     /// The core refused (its error carries the code).
     Core(Error),
-    /// The input was not the JSON the contract describes.
-    Malformed(String),
 }
 
 impl From<Error> for Failure {
@@ -39,14 +37,14 @@ impl Failure {
                 let body = err.to_body();
                 raise(py, body.code, &body.message, body.details.as_ref())
             }
-            Failure::Malformed(message) => raise(py, ErrorCode::MalformedRequest, &message, None),
         }
     }
 }
 
-/// Parses contract JSON into a core type; anything unreadable is `malformed_request`.
+/// Parses contract JSON into a core type: text that is not JSON is `malformed_request`, JSON
+/// that is not `what` is `validation_failed` (the core's rule, the same in every shell).
 pub(crate) fn parse<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, Failure> {
-    serde_json::from_str(text).map_err(|e| Failure::Malformed(format!("not {what}: {e}")))
+    serde_json::from_str(text).map_err(|e| Failure::Core(Error::from_json(&e, what)))
 }
 
 fn raise(

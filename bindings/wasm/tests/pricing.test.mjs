@@ -49,7 +49,7 @@ test("bad input throws an Error with a stable code", () => {
   assert.throws(() => merx.priceCart(negative),
     (e) => e instanceof Error && e.code === "invalid_quantity" && e.family === "validation");
   assert.throws(() => merx.priceCart({ cart: { currency: "XYZ" } }),
-    (e) => e.code === "malformed_request" && /currency/.test(e.message));
+    (e) => e.code === "validation_failed" && /currency/.test(e.message));
   assert.throws(() => merx.priceCartJson("{"), (e) => e.code === "malformed_request");
   const rejected = structuredClone(request);
   rejected.cart.couponCodes = ["NOPE"];
