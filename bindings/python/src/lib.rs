@@ -54,7 +54,14 @@ fn price_cart_json(py: Python<'_>, request: &str, pretty: bool) -> PyResult<Stri
 fn error_codes() -> Vec<(&'static str, u16, &'static str, &'static str)> {
     ErrorCode::ALL
         .iter()
-        .map(|c| (c.as_str(), c.http_status(), c.family().as_str(), c.description()))
+        .map(|c| {
+            (
+                c.as_str(),
+                c.http_status(),
+                c.family().as_str(),
+                c.description(),
+            )
+        })
         .collect()
 }
 
