@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Property-based API test: Schemathesis (from PyPI) against a live release build of merx-server on
+# Property-based API test: Schemathesis (from PyPI) against a live build of merx-server on
 # loopback, with the server's own OpenAPI document. Fails on any 5xx, any response that violates
 # the document, or any other failed check. Installs Schemathesis into target/ on first use.
 #
@@ -13,15 +13,13 @@ if [[ ! -x $venv/bin/schemathesis ]]; then
     "$venv/bin/pip" install --quiet 'schemathesis==4.32.5'
 fi
 
-# MERX_SCHEMATHESIS_SERVER names an already built server binary (a debug build while working on
-# the schema); by default the release build is made and used.
-if [[ -n ${MERX_SCHEMATHESIS_SERVER:-} ]]; then
-    server_bin=$MERX_SCHEMATHESIS_SERVER
-else
-    cargo build --release --locked -q -p merx-server
-    # Cargo puts the binary under CARGO_TARGET_DIR when one is set.
-    server_bin="${CARGO_TARGET_DIR:-target}/release/merx-server"
-fi
+# The debug binary `cargo test --workspace --all-features` builds for the integration tests: after
+# scripts/test's test step this is a no-op. A release build, or a plain `cargo build` (whose
+# features differ without the dev-dependencies), would compile dependencies once more: minutes of
+# CI for a run that checks answers, not speed.
+cargo test --workspace --all-features --locked --no-run -q
+# Cargo puts the binary under CARGO_TARGET_DIR when one is set.
+server_bin="${CARGO_TARGET_DIR:-target}/debug/merx-server"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"

@@ -8,7 +8,8 @@ use merx_core::catalog::ProductStatus;
 use merx_core::order::OrderStatus;
 use merx_core::tax::TaxCalculation;
 use merx_core::RoundingMode;
-use merx_server::serve::{NotifierOptions, ServeOptions};
+use merx_runtime::notify::NotifierOptions;
+use merx_server::serve::ServeOptions;
 
 use crate::core_values::core_values;
 
@@ -46,6 +47,10 @@ pub struct Cli {
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// A TOML file of settings, keyed like the MERX_* variables without the prefix
+    /// (`rate_limit = 20`); flags and variables win over it. See `merx config show --help`.
+    #[arg(long, global = true, env = "MERX_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -164,11 +169,20 @@ Examples:
         subcommand,
         after_help = "\
 Examples:
-  merx recs train --model shop-recs.json
-  merx recs for-user 6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77 --k 5
+  merx recs train
+  merx recs for-user customer001@example.com --k 5
   merx recs similar 0b7e4c2a-5d1f-4e8a-8c3b-9f2d1a6e4b10"
     )]
     Recs(RecsCommand),
+    /// The configuration file and the effective settings.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  merx config show
+  merx --config merx.toml config show --json"
+    )]
+    Config(ConfigCommand),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -179,6 +193,41 @@ Examples:
         /// The shell.
         shell: Shell,
     },
+}
+
+/// `merx config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting's effective value and where it comes from (flag, MERX_* variable,
+    /// the --config file, or the default), with secrets redacted.
+    #[command(after_help = "\
+The configuration file is TOML, keyed like the MERX_* variables in lowercase without the prefix
+(a flag's name with underscores); lists for repeatable settings. An unknown key is an error.
+
+  # merx.toml
+  database_url = \"postgres://merx@db.internal/shop\"
+  listen = \"0.0.0.0:8080\"
+  rate_limit = 20
+  cors_origins = [\"https://shop.example.com\"]
+  trusted_proxies = [\"10.0.0.0/8\"]
+
+Precedence: flag > MERX_* variable > file > default. The output is itself a valid file.
+
+Examples:
+  merx --config merx.toml config show
+  MERX_CONFIG=/etc/merx/merx.toml merx config show --json
+  merx --config merx.toml serve")]
+    Show(ConfigShowArgs),
+}
+
+/// `merx config show` takes every setting as a flag too, so it shows what `merx serve` with the
+/// same flags would run with.
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    #[command(flatten)]
+    pub admin: DemoAdminArgs,
+    #[command(flatten)]
+    pub options: ServeOptions,
 }
 
 /// `merx serve`.
@@ -245,6 +294,21 @@ pub enum FormatArg {
     Json,
 }
 
+/// The part of a listing to show. Filters run in the store before the window is cut, and the
+/// listing says how many records match in all ("showing 50 of 307").
+#[derive(Clone, Copy, Debug, Args)]
+pub struct Window {
+    /// Most records to list.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+    /// The page of --limit records to show, from 1.
+    #[arg(long, conflicts_with = "offset", value_parser = clap::value_parser!(u32).range(1..))]
+    pub page: Option<u32>,
+    /// Records to skip (instead of --page).
+    #[arg(long, default_value_t = 0)]
+    pub offset: u32,
+}
+
 /// `merx products ...`.
 #[derive(Debug, Subcommand)]
 pub enum ProductsCommand {
@@ -252,18 +316,14 @@ pub enum ProductsCommand {
     #[command(after_help = "\
 Examples:
   merx products list
-  merx products list --status active --limit 10 --offset 20
+  merx products list --status active --limit 10 --page 3
   merx --json products list")]
     List {
         /// Only this status.
         #[arg(long, value_parser = core_values(&ProductStatus::ALL))]
         status: Option<ProductStatus>,
-        /// Most products to list.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Products to skip.
-        #[arg(long, default_value_t = 0)]
-        offset: u32,
+        #[command(flatten)]
+        window: Window,
     },
     /// Show one product with its variants.
     #[command(after_help = "\
@@ -406,12 +466,8 @@ Examples:
         /// Only this customer's orders: a user id or an account email.
         #[arg(long)]
         customer: Option<String>,
-        /// Most orders to list.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Orders to skip.
-        #[arg(long, default_value_t = 0)]
-        offset: u32,
+        #[command(flatten)]
+        window: Window,
     },
     /// Show one order with its lines and history.
     #[command(after_help = "Examples:\n  merx orders show 6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77")]
@@ -463,19 +519,19 @@ Examples:
     #[command(after_help = "\
 Examples:
   merx users list
+  merx users list --page 2
   merx --json users list --limit 200")]
     List {
-        /// Most accounts to list.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Accounts to skip.
-        #[arg(long, default_value_t = 0)]
-        offset: u32,
+        #[command(flatten)]
+        window: Window,
     },
     /// Disable an account (it can no longer sign in).
-    #[command(after_help = "Examples:\n  merx users disable 3a8d6c1e-5b7f-4e2a-8c9d-1f0e2d3c4b5a")]
+    #[command(after_help = "\
+Examples:
+  merx users disable ann@example.com
+  merx users disable 3a8d6c1e-5b7f-4e2a-8c9d-1f0e2d3c4b5a")]
     Disable {
-        /// User id.
+        /// User id or account email.
         id: String,
     },
 }
@@ -506,9 +562,6 @@ Examples:
     },
 }
 
-/// The model file every `merx recs` command uses unless told otherwise.
-pub const DEFAULT_RECS_MODEL: &str = "./merx-recs.json";
-
 /// How `merx recs evaluate` holds data out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SplitArg {
@@ -535,24 +588,32 @@ pub enum ModelArg {
 #[derive(Debug, Subcommand)]
 pub enum RecsCommand {
     /// Fit a model on the store's orders (non-cancelled, placed by customers) and save it.
-    #[command(
-        after_help = "Examples:\n  merx recs train\n  merx recs train --model /var/lib/merx/recs.json"
-    )]
+    #[command(after_help = "\
+The model is saved beside a SQLite database (`shop.db` -> `shop.recs.json`), never in the
+current directory; other stores need --model.
+
+Examples:
+  merx recs train
+  merx recs train --model /var/lib/merx/recs.json")]
     Train {
-        /// Where to write the model JSON.
-        #[arg(long, default_value = DEFAULT_RECS_MODEL)]
-        model: PathBuf,
+        /// Where to write the model JSON [default: beside the SQLite database].
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Products for a customer from what they bought (popular products without history).
-    #[command(
-        after_help = "Examples:\n  merx recs for-user 6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77 --k 5"
-    )]
+    #[command(after_help = "\
+Without a saved model the recommender is trained from the store's orders on the spot (as the
+REST API does on first use).
+
+Examples:
+  merx recs for-user customer001@example.com --k 5
+  merx recs for-user 6f1c2d0e-0d8b-4c1a-9a43-2b1f6c0e9d77")]
     ForUser {
-        /// Customer (user) id.
-        user_id: String,
-        /// The saved model.
-        #[arg(long, default_value = DEFAULT_RECS_MODEL)]
-        model: PathBuf,
+        /// Customer: a user id or an account email.
+        user: String,
+        /// The saved model [default: the one `recs train` saves beside the SQLite database].
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// How many products.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
         k: u16,
@@ -590,11 +651,11 @@ Examples:
         after_help = "Examples:\n  merx recs similar 0b7e4c2a-5d1f-4e8a-8c3b-9f2d1a6e4b10 --k 5"
     )]
     Similar {
-        /// Product id.
-        product_id: String,
-        /// The saved model.
-        #[arg(long, default_value = DEFAULT_RECS_MODEL)]
-        model: PathBuf,
+        /// Product id or SKU.
+        product: String,
+        /// The saved model [default: the one `recs train` saves beside the SQLite database].
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// How many products.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
         k: u16,

@@ -74,6 +74,17 @@ impl CliError {
     }
 }
 
+/// A bad flag is bad input (exit 2); an unreachable notifier or store is a runtime failure.
+pub fn runtime_error(error: merx_runtime::RuntimeError) -> CliError {
+    use merx_runtime::RuntimeError;
+    match error {
+        RuntimeError::Config(message) => CliError::Input(message),
+        RuntimeError::UnsupportedDatabase(_) => CliError::Input(error.to_string()),
+        RuntimeError::Demo(error) => CliError::Core(error),
+        RuntimeError::Store(_) | RuntimeError::Notifier(_) => CliError::Runtime(error.to_string()),
+    }
+}
+
 impl From<merx_core::store::StorageError> for CliError {
     fn from(error: merx_core::store::StorageError) -> Self {
         CliError::Core(error.into())

@@ -7,25 +7,47 @@
 
 mod cli;
 mod commands;
+mod config;
 mod core_values;
 mod error;
 mod output;
 mod store;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::Cli;
 use crate::error::{CliError, EXIT_INPUT};
 
 fn main() -> ExitCode {
     quiet_on_closed_stdout();
+    let args: Vec<OsString> = std::env::args_os().collect();
     // Known before parsing, so that even a usage error answers in JSON when asked to.
-    let json = std::env::args().skip(1).any(|arg| arg == "--json");
-    let cli = match Cli::try_parse() {
+    let json = args.iter().skip(1).any(|arg| arg == "--json");
+    // The file's settings become the arguments' defaults, so it is read before parsing.
+    let file = match config::file_named(&args)
+        .map(|path| config::ConfigFile::read(&path))
+        .transpose()
+    {
+        Ok(file) => file,
+        Err(e) => return report(&e, json),
+    };
+    let command = match &file {
+        Some(file) => match file.apply(Cli::command()) {
+            Ok(command) => command,
+            Err(e) => return report(&e, json),
+        },
+        None => Cli::command(),
+    };
+    let matches = match command.try_get_matches_from(&args) {
+        Ok(matches) => matches,
+        Err(e) => return usage_error(e, json),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return usage_error(e, json),
     };
@@ -41,7 +63,7 @@ fn main() -> ExitCode {
             )
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(commands::run(cli, &matches, file.as_ref())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(&e, json),
     }

@@ -1,15 +1,15 @@
 //! Opening the store a `--database-url` names.
 //!
-//! The server's [`open_store`] is the one place that knows the backends (`sqlite://`,
-//! `postgres://`, `memory:`); the CLI uses it too, so `merx serve` and the admin commands open a
-//! URL the same way. `migrate` also opens SQLite directly, to read its schema version.
+//! The runtime's [`open_store`] is the one place that knows the backends (`sqlite://`,
+//! `postgres://`, `memory:`); the server uses it too, so `merx serve`, `merx-server` and the admin
+//! commands open a URL the same way. `migrate` also opens SQLite directly, to read its schema version.
 
 use std::sync::Arc;
 
 use merx_core::clock::{Clock, SystemClock};
 use merx_core::store::Store;
-use merx_server::store_url::open_store as open_server_store;
-use merx_server::ServerError;
+use merx_runtime::store_url::open_store;
+use merx_runtime::RuntimeError;
 use merx_sqlite::SqliteStore;
 
 use crate::error::{CliError, Result};
@@ -32,11 +32,16 @@ pub async fn open_sqlite(url: &str) -> Result<SqliteStore> {
 /// Opens the store `url` names.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    open_server_store(url, clock).await.map_err(|e| match e {
-        ServerError::UnsupportedDatabase(_) => CliError::Input(format!(
+    open_store(url, clock).await.map_err(|e| match e {
+        RuntimeError::UnsupportedDatabase(_) => CliError::Input(format!(
             "unsupported database URL `{url}`: use sqlite://PATH, postgres://... or memory:"
         )),
-        ServerError::Store(reason) => CliError::Store(format!("cannot open `{url}`: {reason}")),
+        // The PostgreSQL adapter names the server (without its password) and why it is out of
+        // reach; repeating the URL would only print the password.
+        RuntimeError::Store(reason) if reason.starts_with("cannot connect to ") => {
+            CliError::Store(reason)
+        }
+        RuntimeError::Store(reason) => CliError::Store(format!("cannot open `{url}`: {reason}")),
         other => CliError::Store(format!("cannot open `{url}`: {other}")),
     })
 }

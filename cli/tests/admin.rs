@@ -59,7 +59,7 @@ fn orders_list_show_and_transition() {
     let product = shop.product("Canvas tote", "TOTE-1", "19.90", "10");
     let id = place_order(&shop, &product, 2);
 
-    let orders = shop.json(&["orders", "list"]);
+    let orders = shop.json(&["orders", "list"])["data"].take();
     assert_eq!(orders[0]["id"], id.as_str());
     assert_eq!(orders[0]["status"], "pending");
     shop.merx()
@@ -68,7 +68,7 @@ fn orders_list_show_and_transition() {
         .success()
         .stdout(predicate::str::contains(&id).and(predicate::str::contains("ann@example.com")));
     assert_eq!(
-        shop.json(&["orders", "list", "--status", "shipped"]),
+        shop.json(&["orders", "list", "--status", "shipped"])["data"].take(),
         serde_json::json!([])
     );
     shop.merx()
@@ -210,7 +210,7 @@ fn users_create_list_disable() {
             "created user ann@example.com (",
         ))
         .stdout(predicate::str::ends_with("; roles: customer; active)\n"));
-    let users = shop.json(&["users", "list"]);
+    let users = shop.json(&["users", "list"])["data"].take();
     assert_eq!(users.as_array().unwrap().len(), 2);
     shop.merx()
         .args(["users", "list"])
@@ -224,6 +224,10 @@ fn users_create_list_disable() {
     let id = admin["id"].as_str().unwrap();
     let disabled = shop.json(&["users", "disable", id]);
     assert_eq!(disabled["status"], "inactive");
+    // An email names the account as well as its id does.
+    let by_email = shop.json(&["users", "disable", "ANN@example.com"]);
+    assert_eq!(by_email["email"], "ann@example.com");
+    assert_eq!(by_email["status"], "inactive");
 
     shop.merx()
         .args([
@@ -366,10 +370,10 @@ fn orders_list_filters_by_customer_id_or_email() {
             .id
             .to_string()
     });
-    let all = shop.json(&["orders", "list"]);
+    let all = shop.json(&["orders", "list"])["data"].take();
     assert_eq!(all.as_array().unwrap().len(), 2);
     for key in [ann_id.as_str(), "ann@example.com", " ANN@example.com"] {
-        let mine = shop.json(&["orders", "list", "--customer", key]);
+        let mine = shop.json(&["orders", "list", "--customer", key])["data"].take();
         let ids: Vec<&str> = mine
             .as_array()
             .unwrap()

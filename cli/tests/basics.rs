@@ -165,9 +165,9 @@ fn demo_seed_loads_an_empty_store_once() {
             "demo data loaded: 307 products, 80 customers, 600 orders, coupon WELCOME10, \
              admin admin@merx.example\n",
         );
-    let products = shop.json(&["products", "list", "--limit", "1000"]);
+    let products = shop.json(&["products", "list", "--limit", "1000"])["data"].take();
     assert_eq!(products.as_array().unwrap().len(), 307);
-    let orders = shop.json(&["orders", "list", "--limit", "1000"]);
+    let orders = shop.json(&["orders", "list", "--limit", "1000"])["data"].take();
     let orders = orders.as_array().unwrap();
     assert_eq!(orders.len(), 600);
     for status in ["pending", "processing", "shipped", "delivered", "cancelled"] {
@@ -176,7 +176,7 @@ fn demo_seed_loads_an_empty_store_once() {
             "the history has {status} orders"
         );
     }
-    let users = shop.json(&["users", "list", "--limit", "1000"]);
+    let users = shop.json(&["users", "list", "--limit", "1000"])["data"].take();
     assert_eq!(
         users.as_array().unwrap().len(),
         81,
@@ -200,7 +200,10 @@ fn demo_seed_catalog_only_loads_the_small_shop() {
         serde_json::json!({"products": 30, "customers": 0, "orders": 0,
             "couponCode": "WELCOME10", "adminEmail": "admin@merx.example"})
     );
-    assert_eq!(shop.json(&["orders", "list"]), serde_json::json!([]));
+    assert_eq!(
+        shop.json(&["orders", "list"])["data"].take(),
+        serde_json::json!([])
+    );
 }
 
 const REQUEST: &str = include_str!("../../examples/pricing/request.json");
@@ -355,4 +358,27 @@ fn json_errors_are_the_api_error_body_on_stderr() {
         .assert()
         .code(2)
         .stderr(predicate::str::starts_with("error: "));
+}
+
+#[test]
+fn an_unreachable_postgres_is_reported_at_once_by_name() {
+    // A port nothing listens on: bound for a free number, then closed again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let shop = Shop::new();
+    shop.bare()
+        .args([
+            "--database-url",
+            &format!("postgres://merx:hunter2@127.0.0.1:{port}/shop"),
+            "products",
+            "list",
+        ])
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "error: cannot connect to postgres://merx@127.0.0.1:{port}/shop: connection refused\n"
+        ));
 }

@@ -12,7 +12,7 @@ fn events_list_shows_the_outbox_in_order() {
     let shop = Shop::new();
     shop.product("Canvas tote", "TOTE-1", "19.90", "10");
     shop.json(&["stock", "set", "TOTE-1", "12"]);
-    let events = shop.json(&["events", "list"]);
+    let events = shop.json(&["events", "list"])["data"].take();
     let kinds: Vec<&str> = events
         .as_array()
         .unwrap()
@@ -23,14 +23,15 @@ fn events_list_shows_the_outbox_in_order() {
     assert_eq!(events[1]["sequence"], 2);
     assert_eq!(events[1]["payload"]["stock"], "12");
     assert_eq!(
-        shop.json(&["events", "list", "--after", "1"])
+        shop.json(&["events", "list", "--after", "1"])["data"]
+            .take()
             .as_array()
             .unwrap()
             .len(),
         1
     );
     assert_eq!(
-        shop.json(&["events", "list", "--type", "InventoryUpdated"])[0]["sequence"],
+        shop.json(&["events", "list", "--type", "InventoryUpdated"])["data"].take()[0]["sequence"],
         2
     );
     shop.merx()
@@ -60,9 +61,10 @@ fn a_type_filter_finds_events_beyond_the_first_window() {
         "--name",
         "Late",
     ]);
-    let window = shop.json(&["events", "list", "--limit", "5"]);
+    let window = shop.json(&["events", "list", "--limit", "5"])["data"].take();
     assert_eq!(window.as_array().unwrap().len(), 5);
-    let found = shop.json(&["events", "list", "--type", "UserRegistered", "--limit", "5"]);
+    let found =
+        shop.json(&["events", "list", "--type", "UserRegistered", "--limit", "5"])["data"].take();
     let found = found.as_array().unwrap();
     assert!(!found.is_empty());
     assert!(
@@ -149,7 +151,7 @@ fn events_relay_reports_bad_targets() {
             "short",
         ],
         2,
-        "--webhook-url: the webhook secret must be at least 16 bytes",
+        "--webhook-secret (MERX_WEBHOOK_SECRET) must be at least 16 bytes",
     );
     fails(
         &[

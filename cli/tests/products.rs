@@ -34,10 +34,10 @@ fn create_show_list_and_archive() {
     let archived = shop.json(&["products", "archive", id]);
     assert_eq!(archived["status"], "archived");
     assert_eq!(
-        shop.json(&["products", "list", "--status", "active"]),
+        shop.json(&["products", "list", "--status", "active"])["data"].take(),
         serde_json::json!([])
     );
-    let listed = shop.json(&["products", "list", "--status", "archived"]);
+    let listed = shop.json(&["products", "list", "--status", "archived"])["data"].take();
     assert_eq!(listed[0]["id"], id);
 }
 
@@ -121,7 +121,7 @@ fn csv_import_then_export_round_trips() {
         .success()
         .stdout("imported 2 products (3 variants)\n")
         .stderr("");
-    let products = shop.json(&["products", "list"]);
+    let products = shop.json(&["products", "list"])["data"].take();
     let tee = &products[0];
     assert_eq!(tee["name"], "Organic tee");
     assert_eq!(tee["status"], "active");
@@ -156,7 +156,7 @@ fn csv_import_then_export_round_trips() {
         .assert()
         .success()
         .stdout("imported 2 products (3 variants)\n");
-    let again = other.json(&["products", "list"]);
+    let again = other.json(&["products", "list"])["data"].take();
     for (a, b) in products
         .as_array()
         .unwrap()
@@ -188,8 +188,8 @@ fn json_import_then_export_round_trips() {
         .assert()
         .success()
         .stdout("imported 2 products (2 variants)\n");
-    let names: Vec<String> = other
-        .json(&["products", "list"])
+    let names: Vec<String> = other.json(&["products", "list"])["data"]
+        .take()
         .as_array()
         .unwrap()
         .iter()
@@ -235,8 +235,8 @@ fn bad_csv_rows_are_reported_by_line_and_skipped() {
              error: 4 bad rows were skipped\n",
             path = file.display()
         ));
-    let skus: Vec<String> = shop
-        .json(&["products", "list"])
+    let skus: Vec<String> = shop.json(&["products", "list"])["data"]
+        .take()
         .as_array()
         .unwrap()
         .iter()
@@ -270,7 +270,10 @@ fn strict_import_writes_nothing_when_a_row_is_bad() {
         .stderr(predicate::str::ends_with(
             "error: nothing imported: 4 bad rows (--strict)\n",
         ));
-    assert_eq!(shop.json(&["products", "list"]), serde_json::json!([]));
+    assert_eq!(
+        shop.json(&["products", "list"])["data"].take(),
+        serde_json::json!([])
+    );
     let good = shop.write("good.csv", "name,sku,price\nFine,F-1,1\n");
     shop.merx()
         .args(["products", "import", "--strict"])

@@ -78,8 +78,8 @@ fn shop_with_orders() -> (Shop, Vec<Value>, String) {
         .args(["demo", "seed", "--catalog-only"])
         .assert()
         .success();
-    let products: Vec<Value> = shop
-        .json(&["products", "list", "--status", "active"])
+    let products: Vec<Value> = shop.json(&["products", "list", "--status", "active"])["data"]
+        .take()
         .as_array()
         .unwrap()
         .clone();
@@ -99,13 +99,24 @@ fn train_then_recommend_for_a_customer_and_a_product() {
     let a = products[0]["id"].as_str().unwrap();
     let b = products[1]["id"].as_str().unwrap();
 
-    let trained = shop.json(&["recs", "train"]);
+    // Run from another directory: the model goes beside the database, not into the cwd.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let output = shop
+        .merx()
+        .current_dir(elsewhere.path())
+        .args(["--json", "recs", "train"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let trained: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(trained["orders"], 3);
     assert_eq!(trained["interactions"], 5);
     assert_eq!(trained["users"], 3);
     assert_eq!(trained["products"], 2);
-    assert_eq!(trained["model"], "./merx-recs.json");
-    assert!(shop.path("merx-recs.json").is_file());
+    let beside = shop.path("merx.recs.json");
+    assert_eq!(trained["model"], beside.display().to_string());
+    assert!(beside.is_file());
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 
     let for_bob = shop.json(&["recs", "for-user", &bob, "--k", "3"]);
     assert_eq!(for_bob["items"][0]["productId"], b);
@@ -227,5 +238,52 @@ fn recs_evaluate_beats_popularity_on_the_demo_history() {
         .code(2)
         .stderr(
             "error: invalid value '0' for '--k <K>': 0 is not in 1..=100 (see `merx --help`)\n",
+        );
+}
+
+#[test]
+fn for_user_takes_an_email_trains_on_first_use_and_names_products() {
+    let (shop, products, bob) = shop_with_orders();
+    let a = &products[0];
+    let b = &products[1];
+    // No `recs train` yet: the model is fitted from the store's orders, as the API does.
+    let by_email = shop.json(&["recs", "for-user", "bob@example.com", "--k", "3"]);
+    assert_eq!(by_email["items"][0]["productId"], b["id"]);
+    assert_eq!(by_email["items"][0]["because"][0]["productId"], a["id"]);
+    assert_eq!(by_email, shop.json(&["recs", "for-user", &bob, "--k", "3"]));
+    assert!(!shop.path("merx.recs.json").exists(), "nothing saved");
+
+    let name = |p: &Value| p["name"].as_str().unwrap().to_string();
+    let sku = |p: &Value| p["variants"][0]["sku"].as_str().unwrap().to_string();
+    shop.merx()
+        .args(["recs", "for-user", "bob@example.com", "--k", "3"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains(name(b))
+                .and(predicate::str::contains(sku(b)))
+                .and(predicate::str::contains(name(a))),
+        );
+    shop.merx()
+        .args(["recs", "similar", &sku(a), "--k", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(name(b)).and(predicate::str::contains(sku(b))));
+    shop.merx()
+        .args(["recs", "for-user", "nobody@example.com"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: "));
+}
+
+#[test]
+fn a_store_without_a_directory_needs_an_explicit_model_file() {
+    let shop = Shop::new();
+    shop.bare()
+        .args(["--database-url", "memory:", "recs", "train"])
+        .assert()
+        .code(2)
+        .stderr(
+            "error: give --model FILE: `memory:` is not a SQLite file to keep the model beside\n",
         );
 }

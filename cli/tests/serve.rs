@@ -101,6 +101,39 @@ fn terminate(server: &mut Server) -> std::process::ExitStatus {
     server.0.wait().unwrap()
 }
 
+/// Runs the README quickstart's token filter (what follows the login `curl` in
+/// `TOKEN=$(curl ... | FILTER)`) over `login`, the login answer, as a shell would.
+fn readme_token_filter(login: &str) -> String {
+    const README: &str = include_str!("../../README.md");
+    let start = README
+        .find("TOKEN=$(curl")
+        .expect("the quickstart's TOKEN line");
+    let command = &README[start..];
+    let command = &command[..command.find(")\n").expect("the end of TOKEN=$(...)")];
+    let filter = command
+        .rsplit_once(" | ")
+        .expect("a filter after the curl")
+        .1;
+    let mut shell = std::process::Command::new("sh")
+        .args(["-c", filter])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    shell
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(login.as_bytes())
+        .unwrap();
+    let output = shell.wait_with_output().unwrap();
+    assert!(output.status.success(), "`{filter}` failed: {output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .trim_end()
+        .to_string()
+}
+
 #[test]
 fn serve_demo_loads_the_shop_once_and_answers_http() {
     let shop = Shop::new();
@@ -129,10 +162,9 @@ fn serve_demo_loads_the_shop_once_and_answers_http() {
         &[],
         r#"{"email":"customer001@example.com","password":"merx-customer-2026"}"#,
     ));
-    let bearer = format!(
-        "Authorization: Bearer {}",
-        login["accessToken"].as_str().unwrap()
-    );
+    let token = login["accessToken"].as_str().unwrap();
+    assert_eq!(readme_token_filter(&login.to_string()), token);
+    let bearer = format!("Authorization: Bearer {token}");
     let for_you = body(&request(
         &address,
         "GET",

@@ -142,5 +142,20 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
+impl From<merx_runtime::RuntimeError> for ServerError {
+    /// Start-up steps the server shares with the CLI fail with the runtime's error; each keeps
+    /// its meaning here (a bad flag stays a configuration error).
+    fn from(err: merx_runtime::RuntimeError) -> ServerError {
+        use merx_runtime::RuntimeError;
+        match err {
+            RuntimeError::UnsupportedDatabase(url) => ServerError::UnsupportedDatabase(url),
+            RuntimeError::Store(reason) => ServerError::Store(reason),
+            RuntimeError::Config(reason) => ServerError::Config(reason),
+            RuntimeError::Notifier(reason) => ServerError::Notifier(reason),
+            RuntimeError::Demo(err) => ServerError::Demo(err),
+        }
+    }
+}
+
 /// `Result` with [`ServerError`].
 pub type Result<T, E = ServerError> = std::result::Result<T, E>;

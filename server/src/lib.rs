@@ -14,18 +14,19 @@
 
 pub mod auth;
 mod conn;
-pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod middleware;
-pub mod notify;
 pub mod openapi;
 pub mod routes;
 pub mod serve;
-pub mod store_url;
+pub mod store_metrics;
+
+// The runtime pieces live in merx-runtime (shared with the CLI); these paths stay for code and
+// docs that name them through the server (`merx_server::notify::verify_signature`).
+pub use merx_runtime::{demo, notify, store_url, BlockingPoolHasher, TokioSleeper};
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method};
@@ -39,7 +40,7 @@ use merx_core::payment::{PaymentGateway, PaymentProcessor, Sleeper};
 use merx_core::review::ReviewService;
 use merx_core::settings_service::SettingsService;
 use merx_core::store::Store;
-use merx_core::user::{PasswordHasher, PasswordHashing, UserService};
+use merx_core::user::{PasswordHashing, UserService};
 use merx_core::Currency;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -92,6 +93,9 @@ pub struct Config {
     pub cors: Cors,
     /// argon2id cost for new password hashes.
     pub password_hashing: PasswordHashing,
+    /// Relay consumers (`webhook:<url>`, `nats:<stream>`, `log`) whose outbox lag `/metrics`
+    /// reports; [`serve::serve_until`] adds the ones it relays to.
+    pub outbox_consumers: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -103,6 +107,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limit", &self.rate_limit)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("cors", &self.cors)
+            .field("outbox_consumers", &self.outbox_consumers)
             .finish_non_exhaustive()
     }
 }
@@ -123,48 +128,8 @@ impl Config {
             trusted_proxies: Vec::new(),
             cors: Cors::Disabled,
             password_hashing: PasswordHashing::default(),
+            outbox_consumers: Vec::new(),
         }
-    }
-}
-
-/// Sleeps on the tokio timer; the payment processor's retries back off through it.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TokioSleeper;
-
-#[async_trait::async_trait]
-impl Sleeper for TokioSleeper {
-    async fn sleep(&self, duration: Duration) {
-        tokio::time::sleep(duration).await;
-    }
-}
-
-/// Runs argon2 on tokio's blocking pool. A hash or verification takes tens of milliseconds of CPU
-/// on purpose; done on a runtime worker, it holds up every other request that worker serves. In
-/// `tests/hashing.rs` (single-threaded runtime, 32 MiB x 4 passes), three concurrent sign-ins kept
-/// `/healthz` waiting 680 ms when hashed in place; on the blocking pool it answers first.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct BlockingPoolHasher;
-
-impl BlockingPoolHasher {
-    async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-        match tokio::task::spawn_blocking(work).await {
-            Ok(value) => value,
-            // A panic while hashing is a bug; surface it where the request runs, where the
-            // panic layer answers 500, instead of inventing an error for it.
-            Err(joined) if joined.is_panic() => std::panic::resume_unwind(joined.into_panic()),
-            Err(joined) => panic!("password hashing was cancelled: {joined}"),
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl PasswordHasher for BlockingPoolHasher {
-    async fn hash(&self, hashing: PasswordHashing, password: String) -> merx_core::Result<String> {
-        Self::run(move || hashing.hash(&password)).await
-    }
-
-    async fn verify(&self, password: String, phc: String) -> bool {
-        Self::run(move || PasswordHashing::verify(&password, &phc)).await
     }
 }
 
@@ -216,6 +181,13 @@ impl AppState {
         clock: Arc<dyn Clock>,
         sleeper: Arc<dyn Sleeper>,
     ) -> AppState {
+        let metrics = Metrics::new();
+        metrics.watch_outbox_consumers(config.outbox_consumers.iter().cloned());
+        // Every store call made for a request is timed, whichever service makes it.
+        let store: Arc<dyn Store> = Arc::new(store_metrics::TimedStore::new(
+            store,
+            metrics.store_latency(),
+        ));
         let payments = Arc::new(PaymentProcessor::new(
             store.clone(),
             gateway.clone(),
@@ -235,7 +207,7 @@ impl AppState {
             recommendations: routes::recommendations::ModelSlot::default(),
             tokens: TokenKeys::new(&config.jwt_secret, config.token_ttl),
             rate_limiter: config.rate_limit.map(RateLimiter::new),
-            metrics: Metrics::new(),
+            metrics,
             payments,
             store,
             gateway,

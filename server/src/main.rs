@@ -10,10 +10,11 @@ use clap::Parser;
 use merx_core::clock::{Clock, SystemClock};
 use merx_core::payment::TestGateway;
 use merx_core::user::PasswordHashing;
-use merx_server::demo::{load_demo_data, DemoAdmin};
+use merx_runtime::demo::{load_demo_data, DemoAdmin};
+use merx_runtime::shutdown_signal;
+use merx_runtime::store_url::open_store;
 use merx_server::error::Result;
-use merx_server::serve::{serve_until, shutdown_signal, ServeOptions};
-use merx_server::store_url::open_store;
+use merx_server::serve::{serve_until, ServeOptions};
 use merx_server::AppState;
 
 /// Command-line flags.

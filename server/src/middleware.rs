@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -11,10 +12,12 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use ipnet::IpNet;
 use merx_core::ErrorCode;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::error::AppError;
@@ -150,6 +153,11 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     operations: IntCounterVec,
+    store_latency: HistogramVec,
+    outbox_pending: IntGaugeVec,
+    outbox_oldest_age: GaugeVec,
+    /// The relay consumers whose lag is reported (those this process delivers to).
+    outbox_consumers: Arc<std::sync::RwLock<Vec<String>>>,
 }
 
 impl Default for Metrics {
@@ -181,10 +189,39 @@ impl Metrics {
             &["operation", "outcome"],
         )
         .expect("static metric definition");
+        let store_latency = HistogramVec::new(
+            HistogramOpts::new(
+                "merx_store_operation_duration_seconds",
+                "Store call latency by store operation (trait method)",
+            )
+            .buckets(crate::store_metrics::LATENCY_BUCKETS.to_vec()),
+            &["operation"],
+        )
+        .expect("static metric definition");
+        let outbox_pending = IntGaugeVec::new(
+            Opts::new(
+                "merx_outbox_pending_events",
+                "Outbox events a relay consumer has not yet been delivered, read at scrape time",
+            ),
+            &["consumer"],
+        )
+        .expect("static metric definition");
+        let outbox_oldest_age = GaugeVec::new(
+            Opts::new(
+                "merx_outbox_oldest_pending_age_seconds",
+                "Age of the oldest outbox event a relay consumer has not yet been delivered \
+                 (0 when none is pending)",
+            ),
+            &["consumer"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(operations.clone()),
+            Box::new(store_latency.clone()),
+            Box::new(outbox_pending.clone()),
+            Box::new(outbox_oldest_age.clone()),
         ] {
             registry.register(collector).expect("registered once");
         }
@@ -200,6 +237,62 @@ impl Metrics {
             requests,
             latency,
             operations,
+            store_latency,
+            outbox_pending,
+            outbox_oldest_age,
+            outbox_consumers: Arc::default(),
+        }
+    }
+
+    /// The histogram [`crate::store_metrics::TimedStore`] observes store calls into.
+    pub fn store_latency(&self) -> HistogramVec {
+        self.store_latency.clone()
+    }
+
+    /// Reports the outbox lag of these relay consumers from now on (the server registers the
+    /// consumers its relay delivers to when it starts them).
+    pub fn watch_outbox_consumers(&self, consumers: impl IntoIterator<Item = String>) {
+        let mut watched = self
+            .outbox_consumers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for consumer in consumers {
+            if !watched.contains(&consumer) {
+                watched.push(consumer);
+            }
+        }
+    }
+
+    /// Reads every watched consumer's lag from `store` into the gauges, before a scrape. A store
+    /// that cannot answer leaves the last values and is logged: a scrape still answers.
+    pub async fn refresh_outbox_lag(
+        &self,
+        store: &dyn merx_core::store::Store,
+        now: DateTime<Utc>,
+    ) {
+        let consumers = self
+            .outbox_consumers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        for consumer in consumers {
+            match crate::store_metrics::outbox_lag(store, &consumer).await {
+                Ok(lag) => {
+                    let age = lag
+                        .oldest
+                        .map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0)
+                        .unwrap_or(0.0);
+                    self.outbox_pending
+                        .with_label_values(&[&consumer])
+                        .set(i64::try_from(lag.pending).unwrap_or(i64::MAX));
+                    self.outbox_oldest_age
+                        .with_label_values(&[&consumer])
+                        .set(age);
+                }
+                Err(error) => {
+                    tracing::warn!(%consumer, %error, "cannot read the outbox lag");
+                }
+            }
         }
     }
 

@@ -8,15 +8,19 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Extension;
+use merx_core::relay::Notifier;
 use merx_core::Currency;
+use merx_runtime::notify::run_relays;
 use tower::Layer;
 use tracing_subscriber::EnvFilter;
 
 use crate::conn::ApiErrorListener;
 use crate::error::ServerError;
-use crate::notify::{run_relays, EventFilter, LogNotifier, NatsNotifier, WebhookNotifier};
 use crate::{app, AppState, Config, Cors, RateLimit};
-use merx_core::relay::Notifier;
+
+// Shared with `merx events relay` and every other shell, so they live in the runtime crate.
+pub use merx_runtime::notify::NotifierOptions;
+pub use merx_runtime::shutdown_signal;
 
 /// Server flags (each with its environment variable).
 #[derive(Clone, Debug, clap::Args)]
@@ -59,7 +63,7 @@ pub struct ServeOptions {
     #[arg(long, env = "MERX_CURRENCY", default_value = "USD")]
     pub currency: String,
     /// Log filter (error, warn, info, debug, trace, or tracing directives); RUST_LOG wins when set.
-    #[arg(long, default_value = "info")]
+    #[arg(long, env = "MERX_LOG", default_value = "info")]
     pub log: String,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "MERX_LOG_JSON")]
@@ -71,89 +75,6 @@ pub struct ServeOptions {
     #[arg(long, env = "MERX_RELAY_INTERVAL_MS", default_value_t = 1000,
         value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub relay_interval_ms: u64,
-}
-
-/// Where outbox events are delivered (see [`crate::notify`]).
-#[derive(Clone, Debug, Default, clap::Args)]
-pub struct NotifierOptions {
-    /// POST every event to this http(s) URL, signed with --webhook-secret.
-    #[arg(long, env = "MERX_WEBHOOK_URL", requires = "webhook_secret")]
-    pub webhook_url: Option<String>,
-    /// HMAC-SHA256 key of the `merx-signature` header (at least 16 bytes).
-    #[arg(long, env = "MERX_WEBHOOK_SECRET", hide_env_values = true)]
-    pub webhook_secret: Option<String>,
-    /// Only these event types to the webhook (comma-separated, e.g. OrderPlaced,PaymentCaptured);
-    /// by default every type but PasswordResetRequested, whose reset token goes only to a
-    /// webhook that lists it (the mailer).
-    #[arg(
-        long,
-        env = "MERX_WEBHOOK_EVENTS",
-        value_delimiter = ',',
-        value_name = "TYPE"
-    )]
-    pub webhook_events: Vec<String>,
-    /// Seconds before a webhook request is abandoned (and retried).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
-    pub webhook_timeout: u64,
-    /// Publish every event to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222).
-    #[arg(long, env = "MERX_NATS_URL")]
-    pub nats_url: Option<String>,
-    /// The JetStream stream (created when missing).
-    #[arg(long, env = "MERX_NATS_STREAM", default_value = "MERX_EVENTS")]
-    pub nats_stream: String,
-    /// Subject prefix: events go to `<prefix>.<EventType>`.
-    #[arg(long, env = "MERX_NATS_SUBJECT_PREFIX", default_value = "merx.events")]
-    pub nats_subject_prefix: String,
-    /// Only these event types to NATS (comma-separated); by default all but
-    /// PasswordResetRequested.
-    #[arg(
-        long,
-        env = "MERX_NATS_EVENTS",
-        value_delimiter = ',',
-        value_name = "TYPE"
-    )]
-    pub nats_events: Vec<String>,
-    /// Write every event to the log (target `merx::events`), secrets redacted.
-    #[arg(long, env = "MERX_LOG_EVENTS")]
-    pub log_events: bool,
-}
-
-impl NotifierOptions {
-    /// The notifiers these flags ask for (none when no flag is given); connects to NATS.
-    pub async fn notifiers(&self) -> Result<Vec<Arc<dyn Notifier>>, ServerError> {
-        let mut out: Vec<Arc<dyn Notifier>> = Vec::new();
-        if let Some(url) = &self.webhook_url {
-            let secret = self.webhook_secret.as_deref().unwrap_or_default();
-            let filter =
-                EventFilter::only(self.webhook_events.iter().map(|k| k.trim().to_string()));
-            let webhook = WebhookNotifier::new(
-                url,
-                secret.as_bytes(),
-                filter,
-                Duration::from_secs(self.webhook_timeout),
-            )
-            .map_err(|e| ServerError::Config(format!("--webhook-url: {e}")))?;
-            out.push(Arc::new(webhook));
-        } else if !self.webhook_events.is_empty() {
-            return Err(ServerError::Config(
-                "--webhook-events needs --webhook-url".into(),
-            ));
-        }
-        if let Some(url) = &self.nats_url {
-            let filter = EventFilter::only(self.nats_events.iter().map(|k| k.trim().to_string()));
-            let nats =
-                NatsNotifier::connect(url, &self.nats_stream, &self.nats_subject_prefix, filter)
-                    .await
-                    .map_err(ServerError::Notifier)?;
-            out.push(Arc::new(nats));
-        } else if !self.nats_events.is_empty() {
-            return Err(ServerError::Config("--nats-events needs --nats-url".into()));
-        }
-        if self.log_events {
-            out.push(Arc::new(LogNotifier::default()));
-        }
-        Ok(out)
-    }
 }
 
 /// `--cors-origin` values: none is same-origin only, `*` any origin, otherwise exact origins.
@@ -248,29 +169,6 @@ impl ServeOptions {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
-}
-
 /// Binds `listen`, reports the bound address to `on_listening` (port 0 picks one), and serves
 /// `state` until `shutdown` resolves, finishing in-flight requests. With notifiers, an outbox
 /// relay loop per notifier runs beside it every `relay_interval` and stops with it. The answers
@@ -287,6 +185,9 @@ pub async fn serve_until(
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}")))?;
     on_listening(listener.local_addr()?);
+    state
+        .metrics()
+        .watch_outbox_consumers(notifiers.iter().map(|n| n.consumer().to_string()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let relays = (!notifiers.is_empty()).then(|| {
         let mut stopped = stopped.clone();

@@ -72,6 +72,15 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// The server did not accept a connection (nothing listening, unreachable host, no answer
+    /// within [`CONNECT_TIMEOUT`]).
+    #[error("cannot connect to {target}: {reason}")]
+    Unreachable {
+        /// `postgres://user@host:port/database`, never the password.
+        target: String,
+        /// Why, as a person would say it (`connection refused`).
+        reason: String,
+    },
     /// The database failed or could not be reached.
     #[error("PostgreSQL error: {0}")]
     Database(#[from] sqlx::Error),
@@ -83,6 +92,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Connections a store opens by default: enough for 8 concurrent checkouts plus readers, well
 /// under PostgreSQL's default limit of 100 so several stores (or test processes) fit.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
+
+/// How long opening a store waits for the server to accept its first connection. sqlx's pool
+/// retries a refused connection until its acquire timeout (30 s) and then reports only "pool
+/// timed out"; one direct attempt first fails in milliseconds when nothing listens, and says so.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A [`merx_core::store::Store`] on PostgreSQL.
 #[derive(Clone)]
@@ -99,6 +113,37 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
+/// One connection attempt, so an unreachable server is reported at once and by name.
+async fn probe(options: &PgConnectOptions) -> Result<()> {
+    let target = format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or_default()
+    );
+    let unreachable = |reason: String| Error::Unreachable {
+        target: target.clone(),
+        reason,
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+        Ok(Err(sqlx::Error::Io(e))) => Err(unreachable(match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
+            _ => e.to_string(),
+        })),
+        Ok(Err(other)) => Err(Error::Database(other)),
+        Ok(Ok(connection)) => {
+            // Closing politely; a failure to say goodbye changes nothing for the pool.
+            let _ = sqlx::Connection::close(connection).await;
+            Ok(())
+        }
+    }
+}
+
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/database`), applies pending migrations in
     /// the URL's default schema, and stamps store-made events with the system clock.
@@ -110,6 +155,7 @@ impl PgStore {
     /// Connects with explicit options and pool size, then migrates.
     pub async fn connect_with(options: PgConnectOptions, max_connections: u32) -> Result<PgStore> {
         let options = options.disable_statement_logging();
+        probe(&options).await?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .connect_with(options)

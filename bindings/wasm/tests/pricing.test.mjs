@@ -1,23 +1,25 @@
 // Node tests of the WASM bundle: the browser prices a cart exactly as the server does.
 //
-// Run by scripts/test after `wasm-bindgen --target nodejs`:
+// Run by scripts/test-wasm after scripts/build-wasm:
 //   node --test bindings/wasm/tests/
-// MERX_WASM_PKG points at the generated package; MERX_NATIVE_PRICED at the native `merx-price`
-// output for examples/pricing/request.json.
+// MERX_WASM_PKG points at the built package's files (default bindings/wasm/pkg, the ES-module
+// glue for browsers, which Node loads with `initSync`); MERX_NATIVE_PRICED at the native
+// `merx-price` output for examples/pricing/request.json.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../../..");
-const pkg = process.env.MERX_WASM_PKG ?? path.join(root, "target/wasm-pkg/nodejs/merx_wasm.js");
-const merx = createRequire(import.meta.url)(pkg);
+const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
+const pkg = process.env.MERX_WASM_PKG ?? path.join(root, "bindings/wasm/pkg");
+const merx = await import(path.join(pkg, "merx_wasm.js"));
+merx.initSync({ module: readFileSync(path.join(pkg, "merx_wasm_bg.wasm")) });
 const requestText = readFileSync(path.join(root, "examples/pricing/request.json"), "utf8");
 const request = JSON.parse(requestText);
 
 test("the wasm total equals the native total, field for field", () => {
-  const nativeFile = process.env.MERX_NATIVE_PRICED ?? path.join(root, "target/native-priced.json");
+  const nativeFile = process.env.MERX_NATIVE_PRICED ?? path.join(target, "native-priced.json");
   const native = JSON.parse(readFileSync(nativeFile, "utf8"));
   assert.deepEqual(merx.priceCart(request), native);
   assert.deepEqual(JSON.parse(merx.priceCartJson(requestText)), native);

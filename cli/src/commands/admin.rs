@@ -2,7 +2,7 @@
 
 use merx_core::store::{Page, ProductFilter, Store};
 use merx_core::user::PasswordHashing;
-use merx_server::demo::{
+use merx_runtime::demo::{
     load_demo_data, load_demo_history, DemoAdmin, DemoHistory, HistorySummary,
 };
 use serde::Serialize;

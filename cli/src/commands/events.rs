@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use merx_core::event::OutboxEvent;
-use merx_server::notify::{leased_relay, run_relays};
-use merx_server::serve::shutdown_signal;
+use merx_runtime::notify::{leased_relay, run_relays};
+use merx_runtime::shutdown_signal;
+use serde::Serialize;
 
 use super::Context;
 use crate::cli::EventsCommand;
@@ -30,6 +31,32 @@ fn print_events(events: &[OutboxEvent]) {
     println!("{table}");
 }
 
+/// What `merx --json events list` prints: the events and how many match after `--after`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventListing {
+    /// Events after `after` of the listed types, over all windows.
+    total: u64,
+    after: u64,
+    limit: u32,
+    data: Vec<OutboxEvent>,
+}
+
+/// Events after `after` of `kinds` (any when empty), walked in large windows: the store's
+/// filtered query, so a rare type costs as little to count as to list.
+async fn count_events(ctx: &Context, mut after: u64, kinds: &[String]) -> Result<u64> {
+    const CHUNK: u32 = 5000;
+    let mut total = 0;
+    loop {
+        let chunk = ctx.store.find_events(after, kinds, CHUNK).await?;
+        total += chunk.len() as u64;
+        match chunk.last() {
+            Some(last) if chunk.len() as u32 == CHUNK => after = last.sequence,
+            _ => return Ok(total),
+        }
+    }
+}
+
 /// Runs a `merx events` command.
 pub async fn run(ctx: &Context, command: &EventsCommand) -> Result<()> {
     match command {
@@ -43,12 +70,26 @@ pub async fn run(ctx: &Context, command: &EventsCommand) -> Result<()> {
             for event in &mut events {
                 event.payload = event.payload.redacted();
             }
-            if ctx.json {
-                output::print_json(&events)
+            let total = if (events.len() as u32) < *limit {
+                events.len() as u64
             } else {
-                print_events(&events);
-                Ok(())
+                count_events(ctx, *after, kinds).await?
+            };
+            if ctx.json {
+                return output::print_json(&EventListing {
+                    total,
+                    after: *after,
+                    limit: *limit,
+                    data: events,
+                });
             }
+            print_events(&events);
+            let more = match events.last() {
+                Some(last) => format!("(--limit, --after {})", last.sequence),
+                None => "(--limit, --after)".into(),
+            };
+            eprintln!("{}", output::showing(events.len(), total, 0, &more));
+            Ok(())
         }
         EventsCommand::Relay {
             notifiers,
@@ -58,7 +99,7 @@ pub async fn run(ctx: &Context, command: &EventsCommand) -> Result<()> {
             let notifiers = notifiers
                 .notifiers()
                 .await
-                .map_err(super::serve::server_error)?;
+                .map_err(crate::error::runtime_error)?;
             if notifiers.is_empty() {
                 return Err(CliError::Input(
                     "nothing to deliver to: give --webhook-url (with --webhook-secret), --nats-url or --log-events"

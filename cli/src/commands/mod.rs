@@ -17,11 +17,13 @@ use std::sync::Arc;
 use merx_core::clock::{Clock, SystemClock};
 use merx_core::store::Store;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ConfigCommand};
 use crate::error::{CliError, Result};
 
 /// What every store command works with.
 pub struct Context {
+    /// The `--database-url` the store was opened from (derived files are kept beside it).
+    pub database_url: String,
     /// The open store.
     pub store: Arc<dyn Store>,
     /// The system clock.
@@ -41,6 +43,7 @@ impl std::fmt::Debug for Context {
 impl Context {
     async fn open(cli: &Cli) -> Result<Context> {
         Ok(Context {
+            database_url: cli.database_url.clone(),
             store: crate::store::open(&cli.database_url).await?,
             clock: Arc::new(SystemClock),
             json: cli.json,
@@ -54,6 +57,31 @@ where
     T: std::str::FromStr<Err = merx_core::Error>,
 {
     text.parse::<T>().map_err(CliError::from)
+}
+
+/// The store page a listing's `--limit` with `--page` or `--offset` asks for.
+pub fn page(window: &crate::cli::Window) -> Result<merx_core::store::Page> {
+    let offset = match window.page {
+        Some(page) => (page - 1)
+            .checked_mul(window.limit)
+            .ok_or_else(|| CliError::Input(format!("--page {page} is too far")))?,
+        None => window.offset,
+    };
+    Ok(merx_core::store::Page {
+        offset,
+        limit: window.limit,
+    })
+}
+
+/// The account a command names by user id or by email (`ann@example.com`), as everywhere the
+/// command line takes a user.
+pub async fn resolve_user(ctx: &Context, key: &str) -> Result<merx_core::ids::UserId> {
+    let key = key.trim();
+    if key.contains('@') {
+        Ok(ctx.store.find_user_by_email(key).await?.id)
+    } else {
+        parse_id(key)
+    }
 }
 
 /// Reads `path` (or stdin for `-`) as the JSON of `what` ("a promotion"); an unreadable file or
@@ -77,9 +105,21 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, what: &
     })
 }
 
-/// Runs the parsed command line.
-pub async fn run(cli: Cli) -> Result<()> {
+/// Runs the parsed command line (`matches` and the configuration `file` it was parsed with are
+/// for `config show`, which reports where each setting came from).
+pub async fn run(
+    cli: Cli,
+    matches: &clap::ArgMatches,
+    file: Option<&crate::config::ConfigFile>,
+) -> Result<()> {
     match &cli.command {
+        Command::Config(ConfigCommand::Show(_)) => {
+            let show = matches
+                .subcommand_matches("config")
+                .and_then(|config| config.subcommand_matches("show"))
+                .unwrap_or(matches);
+            crate::config::show(show, file, cli.json)
+        }
         Command::Serve(args) => serve::serve(&cli.database_url, args).await,
         Command::Migrate => admin::migrate(&cli.database_url, cli.json).await,
         Command::Price { file } => price::price(file),

@@ -3,16 +3,16 @@
 
 use std::sync::Arc;
 
-use merx_core::ids::{OrderId, UserId};
+use merx_core::ids::OrderId;
 use merx_core::order::{Actor, Order, OrderService, OrderStatus};
 use merx_core::payment::{PaymentProcessor, TestGateway};
 use merx_core::store::{OrderFilter, Page};
-use merx_server::TokioSleeper;
+use merx_runtime::TokioSleeper;
 
-use super::{parse_id, Context};
+use super::{parse_id, resolve_user, Context};
 use crate::cli::OrdersCommand;
 use crate::error::{CliError, Result};
-use crate::output;
+use crate::output::{self, Listing};
 
 fn print_orders(orders: &[Order]) {
     let mut table = output::table(&["id", "created", "status", "email", "items", "total"]);
@@ -80,31 +80,25 @@ pub async fn run(ctx: &Context, command: &OrdersCommand) -> Result<()> {
         OrdersCommand::List {
             status,
             customer,
-            limit,
-            offset,
+            window,
         } => {
             let customer_id = match customer {
                 None => None,
-                Some(key) if key.contains('@') => {
-                    Some(ctx.store.find_user_by_email(key.trim()).await?.id)
-                }
-                Some(key) => Some(parse_id::<UserId>(key)?),
+                Some(key) => Some(resolve_user(ctx, key).await?),
             };
-            let filter = OrderFilter {
+            let filter = |page: Page| OrderFilter {
                 customer_id,
                 status: *status,
-                page: Page {
-                    offset: *offset,
-                    limit: *limit,
-                },
+                page,
             };
-            let orders = ctx.store.list_orders(&filter).await?;
-            if ctx.json {
-                output::print_json(&orders)
-            } else {
-                print_orders(&orders);
-                Ok(())
-            }
+            let page = super::page(window)?;
+            let orders = ctx.store.list_orders(&filter(page)).await?;
+            let listing = Listing::counted(orders, page, |chunk| {
+                let filter = filter(chunk);
+                async move { Ok::<_, CliError>(ctx.store.list_orders(&filter).await?.len()) }
+            })
+            .await?;
+            listing.print(ctx.json, print_orders)
         }
         OrdersCommand::Show { id } => {
             let order = ctx.store.get_order(parse_id::<OrderId>(id)?).await?;

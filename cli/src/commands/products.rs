@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use super::{parse_id, transfer, Context};
 use crate::cli::ProductsCommand;
 use crate::error::{CliError, Result};
-use crate::output;
+use crate::output::{self, Listing};
 
 /// The core status for a command-line status.
 /// Parses a decimal argument named `what`; anything else is bad input.
@@ -81,26 +81,20 @@ fn show(ctx: &Context, product: &Product) -> Result<()> {
 pub async fn run(ctx: &Context, command: &ProductsCommand) -> Result<()> {
     let catalog = CatalogService::new(ctx.store.clone(), ctx.clock.clone());
     match command {
-        ProductsCommand::List {
-            status,
-            limit,
-            offset,
-        } => {
-            let filter = ProductFilter {
+        ProductsCommand::List { status, window } => {
+            let filter = |page: Page| ProductFilter {
                 status: *status,
-                page: Page {
-                    offset: *offset,
-                    limit: *limit,
-                },
+                page,
                 ..ProductFilter::default()
             };
-            let products = ctx.store.list_products(&filter).await?;
-            if ctx.json {
-                output::print_json(&products)
-            } else {
-                print_products(&products);
-                Ok(())
-            }
+            let page = super::page(window)?;
+            let products = ctx.store.list_products(&filter(page)).await?;
+            let listing = Listing::counted(products, page, |chunk| {
+                let filter = filter(chunk);
+                async move { Ok::<_, CliError>(ctx.store.list_products(&filter).await?.len()) }
+            })
+            .await?;
+            listing.print(ctx.json, print_products)
         }
         ProductsCommand::Show { id } => {
             let product = ctx.store.get_product(parse_id::<ProductId>(id)?).await?;

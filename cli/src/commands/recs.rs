@@ -1,9 +1,15 @@
 //! `merx recs train|for-user|similar|evaluate`: the same training as the server's
 //! `POST /v1/recommendations/train`, saved to a JSON file that the other two commands load.
+//!
+//! The model file is derived data, so it lives beside the SQLite database it was trained from
+//! (`shop.db` -> `shop.recs.json`), never in whatever directory the command ran in. Without a
+//! saved model, `for-user` and `similar` train from the store on the spot, as the REST API
+//! does on first use: fitting the demo's 600 orders takes well under a second.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-use merx_core::ids::{ProductId, UserId};
+use merx_core::ids::ProductId;
 use merx_core::recommend::eval::{
     evaluate_popularity, evaluate_recommender, split_last_basket, split_leave_last_out,
     split_stratified,
@@ -13,10 +19,10 @@ use merx_core::recommend::{
     ModelConfig, RankingMetrics, RecommendRequest, RecommenderConfig, StoreRecommender, Stratify,
     TrainingCounts,
 };
-use merx_server::routes::recommendations::RecommendationList;
+use merx_runtime::recommendations::RecommendationList;
 use serde::Serialize;
 
-use super::{parse_id, Context};
+use super::{parse_id, resolve_user, Context};
 use crate::cli::{ModelArg, RecsCommand, SplitArg};
 use crate::error::{CliError, Result};
 use crate::output;
@@ -36,12 +42,21 @@ struct TrainOutput<'a> {
 /// Runs a `merx recs` command.
 pub async fn run(ctx: &Context, command: &RecsCommand) -> Result<()> {
     match command {
-        RecsCommand::Train { model } => train(ctx, model).await,
-        RecsCommand::ForUser { user_id, model, k } => {
-            let user: UserId = parse_id(user_id)?;
-            let recommender = load(model)?;
+        RecsCommand::Train { model } => {
+            let path = match model {
+                Some(path) => path.clone(),
+                None => beside_database(&ctx.database_url)?,
+            };
+            train(ctx, &path).await
+        }
+        RecsCommand::ForUser { user, model, k } => {
+            let user = resolve_user(ctx, user).await?;
             let request = request(ctx, usize::from(*k), EXPLAIN).await?;
-            print(ctx, recommender.recommend_for_user(&user, &request).into())
+            let items = match recommender(ctx, model.as_deref()).await? {
+                Some(recommender) => recommender.recommend_for_user(&user, &request),
+                None => Vec::new(),
+            };
+            print(ctx, items.into()).await
         }
         RecsCommand::Evaluate {
             k,
@@ -50,18 +65,20 @@ pub async fn run(ctx: &Context, command: &RecsCommand) -> Result<()> {
             seed,
             model,
         } => evaluate(ctx, usize::from(*k), *split, *ratio, *seed, *model).await,
-        RecsCommand::Similar {
-            product_id,
-            model,
-            k,
-        } => {
-            let product: ProductId = parse_id(product_id)?;
-            let recommender = load(model)?;
-            ctx.store.get_product(product).await?;
+        RecsCommand::Similar { product, model, k } => {
+            let product = match parse_id::<ProductId>(product) {
+                Ok(id) => ctx.store.get_product(id).await?.id,
+                // Not an id: a SKU names the product too.
+                Err(_) => ctx.store.find_product_by_sku(product.trim()).await?.id,
+            };
             let request = request(ctx, usize::from(*k), 0)
                 .await?
                 .fill_with_popular(false);
-            print(ctx, recommender.also_bought(&[product], &request).into())
+            let items = match recommender(ctx, model.as_deref()).await? {
+                Some(recommender) => recommender.also_bought(&[product], &request),
+                None => Vec::new(),
+            };
+            print(ctx, items.into()).await
         }
     }
 }
@@ -207,6 +224,46 @@ async fn evaluate(
     Ok(())
 }
 
+/// Where `merx recs train` keeps the model of the store at `database_url` when not told: beside
+/// a SQLite file. Other stores have no directory of their own to put it in.
+fn beside_database(database_url: &str) -> Result<PathBuf> {
+    match merx_sqlite::Location::parse(database_url) {
+        Ok(merx_sqlite::Location::File(db)) => {
+            let stem = db
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "merx".into());
+            Ok(db.with_file_name(format!("{stem}.recs.json")))
+        }
+        _ => Err(CliError::Input(format!(
+            "give --model FILE: `{}` is not a SQLite file to keep the model beside",
+            redact_url(database_url)
+        ))),
+    }
+}
+
+/// The URL with any password replaced, for messages.
+fn redact_url(url: &str) -> String {
+    crate::config::redact_url(url)
+}
+
+/// The recommender to answer from: the saved model (`--model`, or the one beside the SQLite
+/// database when that file exists), else one trained from the store now. `None` when the store
+/// has no orders to train on.
+async fn recommender(ctx: &Context, model: Option<&Path>) -> Result<Option<StoreRecommender>> {
+    let saved = match model {
+        Some(path) => Some(path.to_path_buf()),
+        None => beside_database(&ctx.database_url)
+            .ok()
+            .filter(|path| path.is_file()),
+    };
+    if let Some(path) = saved {
+        return load(&path).map(Some);
+    }
+    let trained = train_from_store(ctx.store.as_ref(), RecommenderConfig::sar()).await?;
+    Ok(trained.recommender)
+}
+
 /// Loads a model saved by `merx recs train`; a missing or unreadable file is bad input.
 fn load(path: &Path) -> Result<StoreRecommender> {
     let json = std::fs::read_to_string(path).map_err(|e| match e.kind() {
@@ -227,11 +284,37 @@ async fn request(ctx: &Context, k: usize, explain: usize) -> Result<RecommendReq
         .explain(explain))
 }
 
-fn print(ctx: &Context, list: RecommendationList) -> Result<()> {
+/// Names and SKUs of the products in `list`, for a table people read.
+async fn labels(ctx: &Context, list: &RecommendationList) -> Result<HashMap<ProductId, String>> {
+    let mut labels = HashMap::new();
+    let ids = list.items.iter().flat_map(|item| {
+        std::iter::once(item.product_id).chain(item.because.iter().map(|b| b.product_id))
+    });
+    for id in ids {
+        if labels.contains_key(&id) {
+            continue;
+        }
+        let label = match ctx.store.get_product(id).await {
+            Ok(product) => {
+                let skus: Vec<&str> = product.variants.iter().map(|v| v.sku.as_str()).collect();
+                format!("{} ({})", product.name, skus.join(", "))
+            }
+            // Deleted since the model was trained: the id is all there is.
+            Err(merx_core::store::StorageError::NotFound { .. }) => id.to_string(),
+            Err(other) => return Err(other.into()),
+        };
+        labels.insert(id, label);
+    }
+    Ok(labels)
+}
+
+async fn print(ctx: &Context, list: RecommendationList) -> Result<()> {
     if ctx.json {
         return output::print_json(&list);
     }
-    let mut table = output::table(&["product", "score", "source", "because"]);
+    let labels = labels(ctx, &list).await?;
+    let label = |id: &ProductId| labels.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let mut table = output::table(&["product", "id", "score", "source", "because"]);
     for item in &list.items {
         let source = serde_json::to_value(item.source)
             .ok()
@@ -240,13 +323,14 @@ fn print(ctx: &Context, list: RecommendationList) -> Result<()> {
         let because: Vec<String> = item
             .because
             .iter()
-            .map(|part| part.product_id.to_string())
+            .map(|part| label(&part.product_id))
             .collect();
         table.add_row(vec![
+            label(&item.product_id),
             item.product_id.to_string(),
             format!("{:.4}", item.score),
             source,
-            because.join(", "),
+            because.join("; "),
         ]);
     }
     println!("{table}");

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use merx_core::payment::TestGateway;
-use merx_server::serve::{serve_until, shutdown_signal};
+use merx_runtime::shutdown_signal;
+use merx_server::serve::serve_until;
 use merx_server::{AppState, ServerError};
 
 use super::admin::{catalog_is_empty, seed};
@@ -29,8 +30,9 @@ pub async fn serve(database_url: &str, args: &ServeArgs) -> Result<()> {
         .notifiers
         .notifiers()
         .await
-        .map_err(server_error)?;
+        .map_err(crate::error::runtime_error)?;
     let ctx = Context {
+        database_url: database_url.to_string(),
         store: crate::store::open(database_url).await?,
         clock: Arc::new(merx_core::clock::SystemClock),
         json: false,

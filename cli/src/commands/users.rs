@@ -1,14 +1,13 @@
 //! `merx users create|list|disable` through the core's user service.
 
-use merx_core::ids::UserId;
 use merx_core::principal::Principal;
 use merx_core::store::Page;
 use merx_core::user::{Registration, User, UserService, UserStatus};
 
-use super::{parse_id, Context};
+use super::{resolve_user, Context};
 use crate::cli::UsersCommand;
 use crate::error::Result;
-use crate::output;
+use crate::output::{self, Listing};
 
 fn status(user: &User) -> &'static str {
     if user.deleted_at.is_some() {
@@ -84,23 +83,17 @@ pub async fn run(ctx: &Context, command: &UsersCommand) -> Result<()> {
             };
             show(ctx, &user, "created")
         }
-        UsersCommand::List { limit, offset } => {
-            let list = ctx
-                .store
-                .list_users(Page {
-                    offset: *offset,
-                    limit: *limit,
-                })
-                .await?;
-            if ctx.json {
-                output::print_json(&list)
-            } else {
-                print_users(&list);
-                Ok(())
-            }
+        UsersCommand::List { window } => {
+            let page = super::page(window)?;
+            let list = ctx.store.list_users(page).await?;
+            let listing = Listing::counted(list, page, |chunk: Page| async move {
+                Ok::<_, crate::error::CliError>(ctx.store.list_users(chunk).await?.len())
+            })
+            .await?;
+            listing.print(ctx.json, print_users)
         }
         UsersCommand::Disable { id } => {
-            let id = parse_id::<UserId>(id)?;
+            let id = resolve_user(ctx, id).await?;
             let user = users
                 .set_status(&Principal::System, id, UserStatus::Inactive)
                 .await?;

@@ -34,6 +34,7 @@ impl Shop {
         command
             .current_dir(self.dir.path())
             .env_remove("MERX_DATABASE_URL")
+            .env_remove("MERX_CONFIG")
             .env_remove("MERX_JWT_SECRET")
             .env_remove("MERX_USER_PASSWORD")
             .env_remove("RUST_LOG");

@@ -48,10 +48,32 @@ fn respond(view: CartView) -> Response {
     response
 }
 
-/// An item to add.
+/// An item to add, named by its SKU or by its product and variant ids (exactly one of the two).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged, try_from = "AddItemFields")]
+pub enum AddItem {
+    /// By SKU (case-insensitive), as the CLI and the Python engine add items.
+    BySku(AddBySku),
+    /// By product and variant id, as the catalog lists them.
+    ByIds(AddByIds),
+}
+
+/// An item named by SKU.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct AddItem {
+pub struct AddBySku {
+    /// The variant's SKU.
+    #[schema(example = "TEE-BLK-M")]
+    pub sku: String,
+    /// How many (decimal string or number; whole units unless sold by measure).
+    #[schema(value_type = String, example = "1")]
+    pub quantity: Decimal,
+}
+
+/// An item named by product and variant id.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddByIds {
     /// The product.
     #[schema(value_type = uuid::Uuid)]
     pub product_id: ProductId,
@@ -61,6 +83,38 @@ pub struct AddItem {
     /// How many (decimal string or number; whole units unless sold by measure).
     #[schema(value_type = String, format = "decimal", example = "1")]
     pub quantity: Decimal,
+}
+
+/// The body as sent, before it is known which form it takes: an untagged enum alone would
+/// answer "did not match any variant" where the client needs to hear which fields to send.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AddItemFields {
+    sku: Option<String>,
+    product_id: Option<ProductId>,
+    variant_id: Option<VariantId>,
+    quantity: Decimal,
+}
+
+impl TryFrom<AddItemFields> for AddItem {
+    type Error = &'static str;
+
+    fn try_from(fields: AddItemFields) -> Result<AddItem, Self::Error> {
+        match (fields.sku, fields.product_id, fields.variant_id) {
+            (Some(sku), None, None) => Ok(AddItem::BySku(AddBySku {
+                sku,
+                quantity: fields.quantity,
+            })),
+            (None, Some(product_id), Some(variant_id)) => Ok(AddItem::ByIds(AddByIds {
+                product_id,
+                variant_id,
+                quantity: fields.quantity,
+            })),
+            (Some(_), _, _) => Err("give either sku or productId and variantId, not both"),
+            (None, None, None) => Err("name the item by sku, or by productId and variantId"),
+            (None, _, _) => Err("productId and variantId go together"),
+        }
+    }
 }
 
 /// A new quantity; zero removes the line.
@@ -108,7 +162,8 @@ async fn get_cart(
     Ok(respond(view))
 }
 
-/// Add an item (creates the cart on first use and returns its id in `X-Cart-Id`).
+/// Add an item by SKU or by product and variant id (creates the cart on first use and returns
+/// its id in `X-Cart-Id`).
 #[utoipa::path(post, path = "/v1/cart/items", tag = "cart", operation_id = "addCartItem",
     security((), ("bearer" = [])), request_body = AddItem,
     params(("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
@@ -119,14 +174,31 @@ async fn add_item(
     header: CartIdHeader,
     ApiJson(item): ApiJson<AddItem>,
 ) -> ApiResult<Response> {
+    let (product_id, variant_id, quantity) = match item {
+        AddItem::ByIds(item) => (item.product_id, item.variant_id, item.quantity),
+        AddItem::BySku(item) => {
+            // An unknown SKU is `not_found` (404) for the variant, named in the details.
+            let product = state.store().find_product_by_sku(item.sku.trim()).await?;
+            let variant = product
+                .variants
+                .iter()
+                .find(|v| v.sku.eq_ignore_ascii_case(item.sku.trim()))
+                .map(|v| v.id)
+                .ok_or_else(|| merx_core::Error::NotFound {
+                    entity: VariantId::ENTITY,
+                    id: item.sku.clone(),
+                })?;
+            (product.id, variant, item.quantity)
+        }
+    };
     let view = state
         .carts()
         .add_item(
             owner(&user, header)?,
             state.config().default_currency,
-            item.product_id,
-            item.variant_id,
-            item.quantity,
+            product_id,
+            variant_id,
+            quantity,
         )
         .await?;
     Ok(respond(view))

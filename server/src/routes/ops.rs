@@ -99,6 +99,10 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, AppError>
 #[utoipa::path(get, path = "/metrics", tag = "ops", operation_id = "metrics",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> Response {
+    state
+        .metrics()
+        .refresh_outbox_lag(state.store().as_ref(), state.clock().now())
+        .await;
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

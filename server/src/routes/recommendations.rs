@@ -13,19 +13,22 @@ use axum::extract::State;
 use axum::Json;
 use merx_core::ids::ProductId;
 use merx_core::recommend::{
-    train_from_store, unavailable_from_catalog, Contribution, RecommendRequest, Recommendation,
-    RecommenderConfig, Source, Trained, TrainingCounts,
+    train_from_store, unavailable_from_catalog, RecommendRequest, RecommenderConfig, Trained,
+    TrainingCounts,
 };
 use merx_core::Error;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::RwLock;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
 use crate::extract::{Admin, ApiPath, ApiQuery, SignedIn};
 use crate::AppState;
+
+// The lists' JSON shape is shared with `merx recs --json`, so it lives in the runtime crate.
+pub use merx_runtime::recommendations::{ContributionBody, RecommendationBody, RecommendationList};
 
 /// Items returned when `k` is not given.
 pub const DEFAULT_K: usize = 10;
@@ -89,62 +92,6 @@ impl TopK {
             k @ 1..=MAX_K => Ok(k),
             _ => Err(Error::validation("k", format!("must be 1 to {MAX_K}"))),
         }
-    }
-}
-
-/// A contributing product and its share of the score.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ContributionBody {
-    /// A product the customer bought.
-    #[schema(value_type = uuid::Uuid)]
-    pub product_id: ProductId,
-    /// Its share of the score.
-    pub weight: f32,
-}
-
-/// One recommended product.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RecommendationBody {
-    /// The product.
-    #[schema(value_type = uuid::Uuid)]
-    pub product_id: ProductId,
-    /// Higher is better; comparable within one list only.
-    pub score: f32,
-    /// Which part of the engine put it there.
-    pub source: Source,
-    /// The customer's products that contributed most (for-you only; otherwise empty).
-    pub because: Vec<ContributionBody>,
-}
-
-/// A list of recommendations.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RecommendationList {
-    /// Best first.
-    pub items: Vec<RecommendationBody>,
-}
-
-impl From<Vec<Recommendation<ProductId>>> for RecommendationList {
-    fn from(recommendations: Vec<Recommendation<ProductId>>) -> Self {
-        let items = recommendations
-            .into_iter()
-            .map(|recommendation| RecommendationBody {
-                product_id: recommendation.item,
-                score: recommendation.score,
-                source: recommendation.source,
-                because: recommendation
-                    .because
-                    .into_iter()
-                    .map(|Contribution { item, weight }| ContributionBody {
-                        product_id: item,
-                        weight,
-                    })
-                    .collect(),
-            })
-            .collect();
-        RecommendationList { items }
     }
 }
 

@@ -12,7 +12,7 @@ use merx_core::store::Store;
 use merx_postgres::PgStore;
 use merx_sqlite::SqliteStore;
 
-use crate::error::{Result, ServerError};
+use crate::error::{Result, RuntimeError};
 
 /// The store a URL names.
 pub async fn open_store(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>> {
@@ -21,12 +21,12 @@ pub async fn open_store(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Stor
         Some("sqlite") => SqliteStore::open(url)
             .await
             .map(|store| Arc::new(store) as Arc<dyn Store>)
-            .map_err(|e| ServerError::Store(e.to_string())),
+            .map_err(|e| RuntimeError::Store(e.to_string())),
         Some("postgres" | "postgresql") => PgStore::connect(url)
             .await
             .map(|store| Arc::new(store) as Arc<dyn Store>)
-            .map_err(|e| ServerError::Store(e.to_string())),
-        _ => Err(ServerError::UnsupportedDatabase(url.to_string())),
+            .map_err(|e| RuntimeError::Store(e.to_string())),
+        _ => Err(RuntimeError::UnsupportedDatabase(url.to_string())),
     }
 }
 
@@ -47,7 +47,7 @@ mod tests {
         let _ = std::fs::remove_file(&dir);
         assert!(matches!(
             open_store("mysql://localhost/shop", clock).await,
-            Err(ServerError::UnsupportedDatabase(_))
+            Err(RuntimeError::UnsupportedDatabase(_))
         ));
     }
 }

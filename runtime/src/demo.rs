@@ -7,6 +7,7 @@
 //! Running it twice on one store fails on the admin email, so it is for fresh stores.
 //! [`load_demo_history`] then adds a few hundred products, customers and months of past orders.
 
+mod addresses;
 mod history;
 
 pub use history::{load_demo_history, DemoHistory, HistorySummary, DEMO_CUSTOMER_PASSWORD};

@@ -3,12 +3,15 @@
 //! admin have something to show on first start.
 //!
 //! Everything is generated from a seed, so two demo stores are alike. Customers have tastes (two
-//! favourite product families) and products have companions (a poster goes with a frame-sized
-//! print of the same city, a tee with the matching hoodie), which gives the recommender real
-//! co-purchase structure to find. Orders are placed at past instants through a clock the history
-//! moves, then taken through the order state machine as far as their age allows.
+//! or three favourite product families and a few favourite products in them, so each customer's
+//! "for you" differs) and products have companions (a poster goes with a frame-sized print of
+//! the same city, a tee with the matching hoodie), which gives the recommender real co-purchase
+//! structure to find. Orders are placed at past instants through a clock the history moves, paid
+//! through the payment processor, then taken through the order state machine as far as their age
+//! allows, the way a shop's history reads: paid before processing, shipped and delivered only
+//! when paid, some cancelled or refunded, reviewed by the customers who received them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -18,16 +21,19 @@ use merx_core::catalog::{Category, Product, ProductStatus, Variant};
 use merx_core::catalog_service::CatalogService;
 use merx_core::checkout::CheckoutService;
 use merx_core::clock::{Clock, FixedClock};
-use merx_core::ids::{ProductId, ShippingMethodId, UserId, VariantId};
+use merx_core::ids::{ProductId, ShippingMethodId, VariantId};
 use merx_core::order::{Actor, OrderService};
-use merx_core::payment::{PaymentProcessor, TestGateway};
+use merx_core::payment::{test_cards, PaymentMethod, PaymentProcessor, TestGateway};
 use merx_core::principal::Principal;
 use merx_core::recommend::data::SeededRng;
+use merx_core::review::{ReviewInput, ReviewService};
+use merx_core::shipping::ShippingMethod;
 use merx_core::store::{Page, ProductFilter, Store};
-use merx_core::user::{PasswordHashing, Role, User, UserStatus};
+use merx_core::user::{PasswordHasher, PasswordHashing, Registration, User, UserService};
 use merx_core::{Currency, Error, Result};
 use rust_decimal::Decimal;
 
+use super::addresses::home_address;
 use crate::TokioSleeper;
 
 /// The password of every demo customer account (`customer001@example.com` ...).
@@ -295,6 +301,7 @@ impl Family {
 /// A product the history can sell: its family and variants with the stock it believes is left.
 struct Sellable {
     id: ProductId,
+    first_sku: String,
     family: usize,
     variants: Vec<(VariantId, i64)>,
 }
@@ -386,6 +393,11 @@ async fn sellable_products(store: &dyn Store) -> Result<Vec<Sellable>> {
             if let Some(family) = family {
                 out.push(Sellable {
                     id: product.id,
+                    first_sku: product
+                        .variants
+                        .first()
+                        .map(|v| v.sku.clone())
+                        .unwrap_or_default(),
                     family,
                     variants: product
                         .variants
@@ -396,55 +408,203 @@ async fn sellable_products(store: &dyn Store) -> Result<Vec<Sellable>> {
             }
         }
         if products.len() < 500 {
+            // The store lists by creation time, and products created in the same instant (a
+            // test's fixed clock) by id, which is random: SKUs give one order for every run.
+            out.sort_by(|a, b| a.first_sku.cmp(&b.first_sku));
             return Ok(out);
         }
         offset += 500;
     }
 }
 
+/// Hashes the one password every demo account shares once, and hands that hash to each
+/// registration: hashing each of 80 accounts at the production argon2id cost would take most of
+/// the loading time. Any other password is hashed as usual.
+#[derive(Debug)]
+struct SharedPasswordHash {
+    password: &'static str,
+    phc: String,
+}
+
+#[async_trait::async_trait]
+impl PasswordHasher for SharedPasswordHash {
+    async fn hash(&self, hashing: PasswordHashing, password: String) -> Result<String> {
+        if password == self.password {
+            Ok(self.phc.clone())
+        } else {
+            hashing.hash(&password)
+        }
+    }
+
+    async fn verify(&self, password: String, phc: String) -> bool {
+        PasswordHashing::verify(&password, &phc)
+    }
+}
+
 async fn add_customers(
-    store: &dyn Store,
+    store: Arc<dyn Store>,
     count: usize,
     hashing: PasswordHashing,
     since: DateTime<Utc>,
     rng: &mut SeededRng,
-) -> Result<Vec<(UserId, String)>> {
-    // One hash serves every demo account: they share a password, and hashing each one at the
-    // production argon2id cost would take most of the loading time.
-    let hash = hashing.hash(DEMO_CUSTOMER_PASSWORD)?;
+) -> Result<Vec<User>> {
+    let hasher = SharedPasswordHash {
+        password: DEMO_CUSTOMER_PASSWORD,
+        phc: hashing.hash(DEMO_CUSTOMER_PASSWORD)?,
+    };
+    // Registration stamps the account with the service's clock: the history sets it to the day
+    // each customer joined.
+    let joined_at = Arc::new(FixedClock::new(since));
+    let users = UserService::new(store, joined_at.clone())
+        .with_hashing(hashing)
+        .with_hasher(Arc::new(hasher));
     let mut ids = Vec::with_capacity(count);
     for n in 0..count {
         let first = FIRST_NAMES[rng.below(FIRST_NAMES.len())];
         let last = LAST_NAMES[rng.below(LAST_NAMES.len())];
-        let joined = since + Duration::hours(rng.below(24 * 20) as i64);
-        let user = User {
-            id: UserId::new(),
-            email: format!("customer{:03}@example.com", n + 1),
-            name: format!("{first} {last}"),
-            password_hash: hash.clone(),
-            roles: vec![Role::Customer],
-            status: UserStatus::Active,
-            created_at: joined,
-            updated_at: joined,
-            deleted_at: None,
-            session_generation: 0,
-        };
-        let user = store.create_user(user).await?;
-        ids.push((user.id, user.email));
+        joined_at.set(since + Duration::hours(rng.below(24 * 20) as i64));
+        let user = users
+            .register(Registration {
+                email: format!("customer{:03}@example.com", n + 1),
+                password: DEMO_CUSTOMER_PASSWORD.into(),
+                name: format!("{first} {last}"),
+            })
+            .await?;
+        ids.push(user);
     }
     Ok(ids)
 }
 
-/// Each customer's two favourite families and how often they order.
+/// What a customer likes: a few favourite families (with how much of their shopping each gets)
+/// and, within them, a couple of favourite styles (neighbouring products of a family share a
+/// motif, colour, place or theme) they keep coming back to; and how often they order. Styles are
+/// shared among customers, which is what lets the recommender find them; which styles and
+/// families each customer picks differs, so their recommendations do too.
 struct Taste {
-    families: [usize; 2],
+    families: Vec<(usize, f64)>,
+    favourites: Vec<usize>,
     activity: f64,
 }
 
+/// How much likelier a customer is to buy a product of a favourite style than another product of
+/// the same popularity.
+const FAVOURITE_BOOST: f64 = 3.0;
+/// Products per style: neighbours in a family's list.
+const STYLE_SIZE: usize = 5;
+
+fn taste(rng: &mut SeededRng, by_family: &[Vec<usize>]) -> Taste {
+    let mut order: Vec<usize> = (0..by_family.len()).collect();
+    rng.shuffle(&mut order);
+    let count = 2 + rng.below(2);
+    let mut families = Vec::with_capacity(count);
+    let mut favourites = Vec::new();
+    for (rank, &family) in order.iter().take(count).enumerate() {
+        // The first family gets most of the customer's attention, the others less and less.
+        families.push((family, 1.0 / (rank as f64 + 1.0)));
+        let styles: Vec<&[usize]> = by_family[family].chunks(STYLE_SIZE).collect();
+        if styles.is_empty() {
+            continue;
+        }
+        for _ in 0..2 {
+            favourites.extend_from_slice(styles[rng.below(styles.len())]);
+        }
+    }
+    favourites.sort_unstable();
+    favourites.dedup();
+    Taste {
+        families,
+        favourites,
+        activity: 0.3 + rng.next_f64() * 2.0,
+    }
+}
+
+/// The card every demo customer pays with, and the one a few of them try first.
+const GOOD_CARD: &str = test_cards::SUCCEEDS;
+const DECLINED_CARD: &str = test_cards::DECLINED;
+
+/// Review headlines by rating, 1 to 5.
+const REVIEW_TITLES: [&[&str]; 5] = [
+    &["Sent it back", "Not for me", "Poor quality"],
+    &["Disappointing", "Not what I expected"],
+    &["It's okay", "Decent for the price", "Mixed feelings"],
+    &["Very good", "Happy with it", "Nice, with one caveat"],
+    &[
+        "Love it",
+        "Exactly as pictured",
+        "Perfect gift",
+        "Great quality",
+    ],
+];
+
+/// What a reviewer says about a family's product: unhappy, so-so, happy.
+fn review_body(family: Family, rating: u8) -> &'static str {
+    let mood = match rating {
+        1 | 2 => 0,
+        3 => 1,
+        _ => 2,
+    };
+    match (family, mood) {
+        (Family::Tees, 0) => "The print cracked after two washes and the fit runs small.",
+        (Family::Tees, 1) => "Soft fabric, but the fit is boxier than the photos suggest.",
+        (Family::Tees, _) => "True to size, soft, and the print survived a dozen washes.",
+        (Family::Hoodies, 0) => "Pilled within a month; the zip catches.",
+        (Family::Hoodies, 1) => "Warm enough, though the sleeves are long.",
+        (Family::Hoodies, _) => "Warm without being heavy, and the pockets are deep.",
+        (Family::Mugs, 0) => "Arrived chipped and the glaze is uneven.",
+        (Family::Mugs, 1) => "Nice colour, smaller than I expected.",
+        (Family::Mugs, _) => "Holds a proper coffee and feels good in the hand.",
+        (Family::Posters, 0) => "The colours are dull and it came creased.",
+        (Family::Posters, 1) => "Good print, the paper is thinner than I hoped.",
+        (Family::Posters, _) => "Crisp print on heavy paper; it looks great framed.",
+        (Family::Books, 0) => "Too general to be useful for my shop.",
+        (Family::Books, 1) => "A few good chapters, a lot of padding.",
+        (Family::Books, _) => "Practical advice I used the same week.",
+    }
+}
+
+/// A star rating: mostly happy customers; those who sent something back are not.
+fn rating(rng: &mut SeededRng, refunded: bool) -> u8 {
+    let weights: &[f64] = if refunded {
+        &[0.5, 0.35, 0.15, 0.0, 0.0]
+    } else {
+        &[0.03, 0.05, 0.12, 0.3, 0.5]
+    };
+    pick_weighted(rng, weights) as u8 + 1
+}
+
+/// The shipping methods a customer in `country` chooses from: those naming the country, or for
+/// a country no method names, the ones that ship everywhere; cheapest first (for a parcel of a
+/// kilogram), by name among equals, so the choice is the same in every run.
+fn methods_for(methods: &[ShippingMethod], country: &str) -> Vec<ShippingMethodId> {
+    let price = |m: &ShippingMethod| {
+        m.base_amount(Currency::Usd, Decimal::ONE)
+            .unwrap_or(Decimal::MAX)
+    };
+    let mut active: Vec<&ShippingMethod> = methods.iter().filter(|m| m.active).collect();
+    active.sort_by(|a, b| price(a).cmp(&price(b)).then_with(|| a.name.cmp(&b.name)));
+    let named: Vec<ShippingMethodId> = active
+        .iter()
+        .filter(|m| m.countries.iter().any(|c| c == country))
+        .map(|m| m.id)
+        .collect();
+    if !named.is_empty() {
+        return named;
+    }
+    active
+        .iter()
+        .filter(|m| m.countries.is_empty())
+        .map(|m| m.id)
+        .collect()
+}
+
 /// Adds the history to a store that holds the demo shop of [`super::load_demo_data`]: more
-/// products in its categories, customer accounts (password [`DEMO_CUSTOMER_PASSWORD`]) and past
-/// orders through carts and checkout, moved along the order states by their age. `clock` gives
-/// "now"; the orders lie in the `history.days` before it.
+/// products in its categories, customer accounts (password [`DEMO_CUSTOMER_PASSWORD`]) with home
+/// addresses, and past orders through carts, checkout and the payment processor (the test
+/// gateway), moved along the order states by their age: paid and captured at checkout (a few
+/// after a declined card, a few never paid and released), most shipped and delivered, some
+/// cancelled (refunded by the cancellation), some refunded in full or in part after delivery, and
+/// reviews by the customers who received the products. Every write goes through a core service.
+/// `clock` gives "now"; the orders lie in the `history.days` before it.
 pub async fn load_demo_history(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -463,7 +623,7 @@ pub async fn load_demo_history(
     )
     .await?;
     let customers = add_customers(
-        store.as_ref(),
+        store.clone(),
         history.customers,
         hashing,
         start - Duration::days(21),
@@ -478,6 +638,10 @@ pub async fn load_demo_history(
             orders: 0,
         });
     }
+    let homes: Vec<Address> = customers
+        .iter()
+        .map(|customer| home_address(&customer.name, &mut rng))
+        .collect();
 
     // Popularity falls off with a random rank; each product's companion is a product of the
     // next family, so buying one often brings the other.
@@ -499,14 +663,7 @@ pub async fn load_demo_history(
         .collect();
     let tastes: Vec<Taste> = customers
         .iter()
-        .map(|_| {
-            let first = rng.below(Family::ALL.len());
-            let second = (first + 1 + rng.below(Family::ALL.len() - 1)) % Family::ALL.len();
-            Taste {
-                families: [first, second],
-                activity: 0.3 + rng.next_f64() * 2.0,
-            }
-        })
+        .map(|_| taste(&mut rng, &by_family))
         .collect();
     let activity: Vec<f64> = tastes.iter().map(|t| t.activity).collect();
 
@@ -520,13 +677,10 @@ pub async fn load_demo_history(
         Arc::new(TokioSleeper),
         replay_clock.clone(),
     ));
-    let orders = OrderService::new(store.clone(), payments, replay_clock);
-    let standard: Option<ShippingMethodId> = store
-        .list_shipping_methods()
-        .await?
-        .into_iter()
-        .find(|m| m.active && m.countries.is_empty())
-        .map(|m| m.id);
+    let orders = OrderService::new(store.clone(), payments.clone(), replay_clock.clone());
+    let reviews = ReviewService::new(store.clone(), replay_clock);
+    let methods = store.list_shipping_methods().await?;
+    let mut reviewed: HashSet<(usize, ProductId)> = HashSet::new();
     let span = (now - start).num_seconds().max(1);
     let mut placed_at: Vec<i64> = (0..history.orders)
         .map(|_| rng.below(span as usize) as i64)
@@ -538,17 +692,28 @@ pub async fn load_demo_history(
         let at = start + Duration::seconds(offset);
         replay.set(at);
         let who = pick_weighted(&mut rng, &activity);
-        let (customer, email) = &customers[who];
-        let customer = *customer;
-        let owner = CartOwner::Customer(customer);
+        let customer = &customers[who];
+        let taste = &tastes[who];
+        let owner = CartOwner::Customer(customer.id);
+        let family_weights: Vec<f64> = taste.families.iter().map(|(_, w)| *w).collect();
         let mut chosen: Vec<usize> = Vec::new();
         for _ in 0..1 + rng.below(3) {
-            let family = tastes[who].families[rng.below(2)];
+            let family = taste.families[pick_weighted(&mut rng, &family_weights)].0;
             let pool = &by_family[family];
             if pool.is_empty() {
                 continue;
             }
-            let weights: Vec<f64> = pool.iter().map(|&i| popularity[i]).collect();
+            let weights: Vec<f64> = pool
+                .iter()
+                .map(|&i| {
+                    let boost = if taste.favourites.binary_search(&i).is_ok() {
+                        FAVOURITE_BOOST
+                    } else {
+                        1.0
+                    };
+                    popularity[i] * boost
+                })
+                .collect();
             chosen.push(pool[pick_weighted(&mut rng, &weights)]);
         }
         if let Some(&first) = chosen.first() {
@@ -582,42 +747,142 @@ pub async fn load_demo_history(
         if lines == 0 {
             continue;
         }
-        let mut address = Address::in_country("US");
-        if rng.next_f64() < 0.3 {
-            address.region = Some("CA".into());
-        }
+        let address = homes[who].clone();
+        let choices = methods_for(&methods, &address.country);
         carts
             .set_shipping_address(owner, Currency::Usd, Some(address))
             .await?;
-        if standard.is_some() {
+        if !choices.is_empty() {
+            // Most take the first (cheapest) method; one in five pays for a faster one.
+            let method = if choices.len() > 1 && rng.below(5) == 0 {
+                choices[1 + rng.below(choices.len() - 1)]
+            } else {
+                choices[0]
+            };
             carts
-                .set_shipping_method(owner, Currency::Usd, standard)
+                .set_shipping_method(owner, Currency::Usd, Some(method))
                 .await?;
         }
-        let actor = Actor::User { user_id: customer };
+        let actor = Actor::User {
+            user_id: customer.id,
+        };
         let order = checkout
-            .checkout_for(owner, Some(email.clone()), None, actor)
+            .checkout_for(owner, Some(customer.email.clone()), None, actor)
             .await?;
         placed += 1;
         let age = now - at;
-        let step = |hours: i64| replay.set(at + Duration::hours(hours));
-        if rng.next_f64() < 0.04 && age > Duration::hours(6) {
-            step(2);
-            orders.cancel(order.id, Actor::System, None).await?;
+        let step = |minutes: i64| replay.set(at + Duration::minutes(minutes));
+        let lifecycle = rng.next_f64();
+
+        // One in twenty never pays: the shop releases the order (and its stock) after two days.
+        if lifecycle < 0.05 {
+            if age > Duration::days(2) {
+                step(48 * 60);
+                orders.cancel(order.id, Actor::System, None).await?;
+            }
+            continue;
+        }
+        step(2);
+        if rng.below(30) == 0 {
+            // A declined card first: the ledger shows the failure, the order stays unpaid.
+            match payments
+                .charge(order.id, &PaymentMethod::new(DECLINED_CARD), actor, None)
+                .await
+            {
+                Ok(_) | Err(Error::PaymentDeclined { .. }) => {}
+                Err(other) => return Err(other),
+            }
+            step(5);
+        }
+        let order = payments
+            .charge(order.id, &PaymentMethod::new(GOOD_CARD), actor, None)
+            .await?;
+
+        // Cancelled after paying, which refunds the capture: by the customer within the hour, or
+        // by the shop once it found it cannot ship.
+        if lifecycle < 0.08 {
+            if age > Duration::hours(1) {
+                step(45);
+                orders.cancel(order.id, actor, None).await?;
+            }
+            continue;
+        }
+        if lifecycle < 0.10 {
+            if age > Duration::hours(14) {
+                step(6 * 60);
+                orders.start_processing(order.id, Actor::System).await?;
+                step(14 * 60);
+                orders.cancel(order.id, Actor::System, None).await?;
+            }
             continue;
         }
         if age > Duration::hours(12) {
-            step(6);
+            step(6 * 60);
             orders.start_processing(order.id, Actor::System).await?;
         }
         if age > Duration::days(3) {
-            step(30);
+            step(30 * 60);
             let tracking = format!("1Z{:016}", rng.next_u64() % 10_000_000_000_000_000);
             orders.ship(order.id, Some(tracking), Actor::System).await?;
         }
-        if age > Duration::days(8) {
-            step(24 * 5);
-            orders.deliver(order.id, Actor::System).await?;
+        if age <= Duration::days(8) {
+            continue;
+        }
+        let delivered_after = 5 * 24 * 60;
+        step(delivered_after);
+        orders.deliver(order.id, Actor::System).await?;
+
+        // After delivery: some come back in full, some in part (one line, or a goodwill credit
+        // on a one-line order), within two weeks.
+        let returned_after = delivered_after + (3 + rng.below(11) as i64) * 24 * 60;
+        let settled = at + Duration::minutes(returned_after) < now;
+        let aftercare = rng.next_f64();
+        let mut refunded = false;
+        if settled && aftercare < 0.05 {
+            step(returned_after);
+            payments.refund(order.id, None, Actor::System, None).await?;
+            refunded = true;
+        } else if settled && aftercare < 0.12 {
+            step(returned_after);
+            let amount = match order.lines.as_slice() {
+                [_, second, ..] => second.total,
+                _ => (order.totals.total * Decimal::new(2, 1)).round_dp(2),
+            };
+            if amount > Decimal::ZERO {
+                payments
+                    .refund(order.id, Some(amount), Actor::System, None)
+                    .await?;
+                refunded = true;
+            }
+        }
+
+        // Two in five received products get a review, within ten days of delivery.
+        for line in &order.lines {
+            if rng.next_f64() >= 0.4 || !reviewed.insert((who, line.product_id)) {
+                continue;
+            }
+            let written = delivered_after + (1 + rng.below(10) as i64) * 24 * 60;
+            if at + Duration::minutes(written) >= now {
+                continue;
+            }
+            let family = sellable
+                .iter()
+                .find(|s| s.id == line.product_id)
+                .map_or(Family::Tees, |s| Family::ALL[s.family]);
+            let stars = rating(&mut rng, refunded);
+            let titles = REVIEW_TITLES[usize::from(stars) - 1];
+            step(written);
+            reviews
+                .submit(
+                    &Principal::User(customer.clone()),
+                    line.product_id,
+                    ReviewInput {
+                        rating: stars,
+                        title: titles[rng.below(titles.len())].to_string(),
+                        body: review_body(family, stars).to_string(),
+                    },
+                )
+                .await?;
         }
     }
     Ok(HistorySummary {

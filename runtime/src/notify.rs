@@ -1,5 +1,6 @@
-//! Notifiers the relay delivers outbox events to: signed webhooks, NATS JetStream and the log,
-//! and the background task that runs the relay next to the server.
+//! Notifiers the relay delivers outbox events to: signed webhooks, NATS JetStream and the log;
+//! the flags that choose them ([`NotifierOptions`]); and the background task that runs the relay
+//! next to a server or as `merx events relay`.
 //!
 //! # Webhook requests
 //! `POST <url>` with the event as JSON (`{"sequence", "id", "occurredAt", "payload": {"type", ...}}`)
@@ -24,6 +25,7 @@ use merx_core::relay::{Notifier, NotifyError, Relay, RelayConfig, RelayLease};
 use merx_core::store::Store;
 use sha2::Sha256;
 
+use crate::error::RuntimeError;
 use crate::TokioSleeper;
 
 /// Header carrying the signature.
@@ -431,6 +433,99 @@ pub async fn run_relays(
     let _ = stop.send(true);
     for task in tasks {
         let _ = task.await;
+    }
+}
+
+/// The flags that choose where outbox events are delivered, as `merx serve`, `merx-server` and
+/// `merx events relay` all take them.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct NotifierOptions {
+    /// POST every event to this http(s) URL, signed with --webhook-secret.
+    #[arg(long, env = "MERX_WEBHOOK_URL", requires = "webhook_secret")]
+    pub webhook_url: Option<String>,
+    /// HMAC-SHA256 key of the `merx-signature` header (at least 16 bytes).
+    #[arg(long, env = "MERX_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// Only these event types to the webhook (comma-separated, e.g. OrderPlaced,PaymentCaptured);
+    /// by default every type but PasswordResetRequested, whose reset token goes only to a
+    /// webhook that lists it (the mailer).
+    #[arg(
+        long,
+        env = "MERX_WEBHOOK_EVENTS",
+        value_delimiter = ',',
+        value_name = "TYPE"
+    )]
+    pub webhook_events: Vec<String>,
+    /// Seconds before a webhook request is abandoned (and retried).
+    #[arg(long, env = "MERX_WEBHOOK_TIMEOUT", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub webhook_timeout: u64,
+    /// Publish every event to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222).
+    #[arg(long, env = "MERX_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// The JetStream stream (created when missing).
+    #[arg(long, env = "MERX_NATS_STREAM", default_value = "MERX_EVENTS")]
+    pub nats_stream: String,
+    /// Subject prefix: events go to `<prefix>.<EventType>`.
+    #[arg(long, env = "MERX_NATS_SUBJECT_PREFIX", default_value = "merx.events")]
+    pub nats_subject_prefix: String,
+    /// Only these event types to NATS (comma-separated); by default all but
+    /// PasswordResetRequested.
+    #[arg(
+        long,
+        env = "MERX_NATS_EVENTS",
+        value_delimiter = ',',
+        value_name = "TYPE"
+    )]
+    pub nats_events: Vec<String>,
+    /// Write every event to the log (target `merx::events`), secrets redacted.
+    #[arg(long, env = "MERX_LOG_EVENTS")]
+    pub log_events: bool,
+}
+
+impl NotifierOptions {
+    /// The notifiers these flags ask for (none when no flag is given); connects to NATS.
+    pub async fn notifiers(&self) -> Result<Vec<Arc<dyn Notifier>>, RuntimeError> {
+        let mut out: Vec<Arc<dyn Notifier>> = Vec::new();
+        if let Some(url) = &self.webhook_url {
+            let secret = self.webhook_secret.as_deref().unwrap_or_default();
+            // Checked here, not only in the notifier, so the message names the flag at fault.
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(RuntimeError::Config(format!(
+                    "--webhook-secret (MERX_WEBHOOK_SECRET) must be at least {MIN_SECRET_BYTES} bytes"
+                )));
+            }
+            let filter =
+                EventFilter::only(self.webhook_events.iter().map(|k| k.trim().to_string()));
+            let webhook = WebhookNotifier::new(
+                url,
+                secret.as_bytes(),
+                filter,
+                Duration::from_secs(self.webhook_timeout),
+            )
+            .map_err(|e| RuntimeError::Config(format!("--webhook-url: {e}")))?;
+            out.push(Arc::new(webhook));
+        } else if !self.webhook_events.is_empty() {
+            return Err(RuntimeError::Config(
+                "--webhook-events needs --webhook-url".into(),
+            ));
+        }
+        if let Some(url) = &self.nats_url {
+            let filter = EventFilter::only(self.nats_events.iter().map(|k| k.trim().to_string()));
+            let nats =
+                NatsNotifier::connect(url, &self.nats_stream, &self.nats_subject_prefix, filter)
+                    .await
+                    .map_err(RuntimeError::Notifier)?;
+            out.push(Arc::new(nats));
+        } else if !self.nats_events.is_empty() {
+            return Err(RuntimeError::Config(
+                "--nats-events needs --nats-url".into(),
+            ));
+        }
+        if self.log_events {
+            out.push(Arc::new(LogNotifier::default()));
+        }
+        Ok(out)
     }
 }
 
