@@ -16,8 +16,8 @@ export interface Actor {
   type: "guest";
 }
 
-/** An item to add. */
-export interface AddItem {
+/** An item named by product and variant id. */
+export interface AddByIds {
   /** The product. */
   productId: string;
   /** How many (decimal string or number; whole units unless sold by measure). */
@@ -25,6 +25,17 @@ export interface AddItem {
   /** The variant. */
   variantId: string;
 }
+
+/** An item named by SKU. */
+export interface AddBySku {
+  /** How many (decimal string or number; whole units unless sold by measure). */
+  quantity: Decimal;
+  /** The variant's SKU. */
+  sku: string;
+}
+
+/** An item to add, named by its SKU or by its product and variant ids (exactly one of the two). */
+export type AddItem = AddBySku | AddByIds;
 
 /** A postal address. */
 export interface Address {

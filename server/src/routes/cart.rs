@@ -66,7 +66,7 @@ pub struct AddBySku {
     #[schema(example = "TEE-BLK-M")]
     pub sku: String,
     /// How many (decimal string or number; whole units unless sold by measure).
-    #[schema(value_type = String, example = "1")]
+    #[schema(value_type = String, format = "decimal", example = "1")]
     pub quantity: Decimal,
 }
 
