@@ -3,12 +3,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 
+// The built package, loaded as pricing.test.mjs loads it (MERX_WASM_PKG, default bindings/wasm/pkg).
 const root = path.resolve(import.meta.dirname, "../../..");
-const pkg = process.env.MERX_WASM_PKG ?? path.join(root, "target/wasm-pkg/nodejs/merx_wasm.js");
-const merx = createRequire(import.meta.url)(pkg);
+const pkg = process.env.MERX_WASM_PKG ?? path.join(root, "bindings/wasm/pkg");
+const merx = await import(path.join(pkg, "merx_wasm.js"));
+merx.initSync({ module: readFileSync(path.join(pkg, "merx_wasm_bg.wasm")) });
 const casesDir = path.join(root, "examples/pricing/cases");
 const cases = JSON.parse(readFileSync(path.join(casesDir, "cases.json"), "utf8"));
 
