@@ -325,7 +325,12 @@ fn typescript(doc: &Value) -> String {
         out.push('\n');
         out.push_str(&doc_comment(schema["description"].as_str(), ""));
         let body = ts_type(schema, name, "");
-        if body.starts_with('{') {
+        // An interface only for a plain object; unions, intersections and aliases are types.
+        let plain_object = schema.get("properties").is_some()
+            && ["oneOf", "anyOf", "allOf", "enum", "$ref"]
+                .iter()
+                .all(|k| schema.get(*k).is_none());
+        if plain_object {
             let _ = writeln!(out, "export interface {name} {body}");
         } else {
             let _ = writeln!(out, "export type {name} = {body};");

@@ -6,7 +6,7 @@
 export type Decimal = string;
 
 /** Who made a change. */
-export interface Actor {
+export type Actor = {
   type: "system";
 } | {
   type: "user";
@@ -14,7 +14,7 @@ export interface Actor {
   userId: UserId;
 } | {
   type: "guest";
-}
+};
 
 /** An item named by product and variant id. */
 export interface AddByIds {
@@ -72,13 +72,13 @@ export interface AppliedPromotion {
 }
 
 /** The reward of a buy-X-get-Y promotion for each freed unit. */
-export interface BxgyReward {
+export type BxgyReward = {
   type: "free";
 } | {
   /** 0 < percent <= 100. */
   percent: Decimal;
   type: "percent_off";
-}
+};
 
 /** A shopping cart in one currency. */
 export interface Cart {
@@ -231,7 +231,7 @@ export type ErrorCode = "validation_failed" | "malformed_request" | "payload_too
 export type EventId = string;
 
 /** What happened. */
-export interface EventPayload {
+export type EventPayload = {
   /** Their normalized email. */
   email: string;
   type: "UserRegistered";
@@ -296,7 +296,7 @@ export interface EventPayload {
   /** The product. */
   productId: ProductId;
   type: "ProductChanged";
-}
+};
 
 /** Where the goods are. */
 export type FulfillmentStatus = "unfulfilled" | "shipped" | "delivered" | "cancelled";
@@ -406,7 +406,7 @@ export interface Order {
 }
 
 /** One change recorded in an order's history. */
-export interface OrderChange {
+export type OrderChange = {
   type: "placed";
 } | {
   /** Before. */
@@ -428,7 +428,7 @@ export interface OrderChange {
   /** After. */
   to: FulfillmentStatus;
   type: "fulfillment";
-}
+};
 
 /** Identifies an order. */
 export type OrderId = string;
@@ -787,7 +787,7 @@ export interface Promotion {
 }
 
 /** What a promotion gives. */
-export interface PromotionEffect {
+export type PromotionEffect = {
   /** 0 < percent <= 100. */
   percent: Decimal;
   /** Order or matching items. */
@@ -832,7 +832,7 @@ export interface PromotionEffect {
   /** Methods it applies to; empty for all. */
   methodIds?: ShippingMethodId[];
   type: "free_shipping";
-}
+};
 
 /** Identifies a promotion. */
 export type PromotionId = string;
@@ -951,7 +951,7 @@ export type Role = "admin" | "customer" | "moderator";
 export type RoundingMode = "half_up" | "half_even" | "down";
 
 /** How a variant's quantity is counted. */
-export interface SaleUnit {
+export type SaleUnit = {
   type: "each";
 } | {
   /** Decimals allowed in a quantity. */
@@ -959,7 +959,7 @@ export interface SaleUnit {
   type: "measure";
   /** Unit symbol shown to shoppers ("kg"). */
   unit: string;
-}
+};
 
 /** A new quantity; zero removes the line. */
 export interface SetQuantity {
@@ -1011,7 +1011,7 @@ export interface ShippingOption {
 }
 
 /** How a method's price is found. */
-export interface ShippingRate {
+export type ShippingRate = {
   /** Price per currency. */
   amounts: Partial<Record<"AED" | "AUD" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "USD" | "VND" | "ZAR", string>>;
   type: "flat";
@@ -1019,7 +1019,7 @@ export interface ShippingRate {
   /** Bands in ascending weight. */
   tiers: WeightTier[];
   type: "weight_tiered";
-}
+};
 
 /** Why an item is in the list. */
 export type Source = "collaborative" | "buy_again" | "popular";
@@ -1059,11 +1059,11 @@ export interface StockLevel {
 }
 
 /** What a promotion's discount is measured against. */
-export interface Target {
+export type Target = {
   type: "order";
 } | (LineSelector & {
   type: "items";
-})
+});
 
 /** A tax amount on a line or on shipping, with its rate. */
 export interface TaxAmount {
@@ -1130,7 +1130,7 @@ export interface TaxSettings {
 }
 
 /** The reward of a spend tier. */
-export interface TierReward {
+export type TierReward = {
   /** 0 < percent <= 100. */
   percent: Decimal;
   type: "percent_off";
@@ -1138,7 +1138,7 @@ export interface TierReward {
   /** Amount per currency. */
   amounts: Partial<Record<"AED" | "AUD" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "USD" | "VND" | "ZAR", string>>;
   type: "amount_off";
-}
+};
 
 /**
  * The cart's totals. `total = subtotal - discountTotal + shippingTotal (+ taxTotal when prices
