@@ -17,6 +17,10 @@ pub enum CliError {
     /// Bad input: fix the command or its file and run it again (exit code 2).
     #[error("{0}")]
     Input(String),
+    /// A file that is not JSON at all (exit code 2; `malformed_request` with `--json`, where a
+    /// JSON file of the wrong shape is `validation_failed`, as in every shell).
+    #[error("{0}")]
+    Malformed(String),
     /// The command was valid but could not be carried out (exit code 1).
     #[error("{0}")]
     Runtime(String),
@@ -40,7 +44,7 @@ impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
-            CliError::Input(_) => EXIT_INPUT,
+            CliError::Input(_) | CliError::Malformed(_) => EXIT_INPUT,
             CliError::Runtime(_) | CliError::Store(_) => EXIT_RUNTIME,
             // 400 malformed, 404 not found, 422 breaks a rule: the input is at fault.
             CliError::Core(e) => match e.code().http_status() {
@@ -58,6 +62,7 @@ impl CliError {
         let (code, message) = match self {
             CliError::Core(e) => return e.to_body(),
             CliError::Input(message) => (ErrorCode::ValidationFailed, message),
+            CliError::Malformed(message) => (ErrorCode::MalformedRequest, message),
             CliError::Store(message) => (ErrorCode::StorageUnavailable, message),
             CliError::Runtime(message) => (ErrorCode::Internal, message),
         };

@@ -14,7 +14,7 @@ use crate::money::Currency;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 macro_rules! error_codes {
-    ($( $variant:ident = ($code:literal, $status:literal, $doc:literal) ),+ $(,)?) => {
+    ($( $variant:ident = ($code:literal, $status:literal, $family:ident, $doc:literal) ),+ $(,)?) => {
         /// A stable, machine-readable error code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
@@ -39,6 +39,12 @@ macro_rules! error_codes {
                 match self { $(ErrorCode::$variant => $status,)+ }
             }
 
+            /// The family the code belongs to: what a shell groups it under (a Python exception
+            /// class, a JS `family`).
+            pub const fn family(self) -> ErrorFamily {
+                match self { $(ErrorCode::$variant => ErrorFamily::$family,)+ }
+            }
+
             /// One sentence on what the code means.
             pub const fn description(self) -> &'static str {
                 match self { $(ErrorCode::$variant => $doc,)+ }
@@ -52,64 +58,143 @@ macro_rules! error_codes {
     };
 }
 
+/// What kind of failure a code is: the column of the error table that shells group codes by.
+///
+/// A caller that does not care which coupon rule failed catches the `coupon` family; Python raises
+/// one exception class per family (`merx.CouponError`) and the WASM bundle sets `family` on its
+/// errors. The families and their wire names are part of the public contract, like the codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorFamily {
+    /// The input is malformed or breaks a rule (bad quantity, currency, email, amount...).
+    Validation,
+    /// The resource does not exist or is not visible to the caller.
+    NotFound,
+    /// The thing cannot be bought or shipped as asked (inactive product, missing price, empty or
+    /// full cart, unusable shipping method or missing address).
+    Unavailable,
+    /// Not enough stock for the requested quantity.
+    OutOfStock,
+    /// A coupon was refused.
+    Coupon,
+    /// The request collides with the current state (a concurrent change, a reused idempotency
+    /// key, an illegal state transition, a taken email, a payment already captured).
+    Conflict,
+    /// The payment provider declined or failed, or a refund exceeds what was captured.
+    Payment,
+    /// Authentication or authorisation failed, or the caller is rate limited.
+    Auth,
+    /// The store cannot be reached; the operation may be retried later.
+    Storage,
+    /// An unexpected error.
+    Internal,
+}
+
+impl ErrorFamily {
+    /// Every family, in the order of the error table.
+    pub const ALL: &'static [ErrorFamily] = &[
+        ErrorFamily::Validation,
+        ErrorFamily::NotFound,
+        ErrorFamily::Unavailable,
+        ErrorFamily::OutOfStock,
+        ErrorFamily::Coupon,
+        ErrorFamily::Conflict,
+        ErrorFamily::Payment,
+        ErrorFamily::Auth,
+        ErrorFamily::Storage,
+        ErrorFamily::Internal,
+    ];
+
+    /// The snake_case wire form of the family.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorFamily::Validation => "validation",
+            ErrorFamily::NotFound => "not_found",
+            ErrorFamily::Unavailable => "unavailable",
+            ErrorFamily::OutOfStock => "out_of_stock",
+            ErrorFamily::Coupon => "coupon",
+            ErrorFamily::Conflict => "conflict",
+            ErrorFamily::Payment => "payment",
+            ErrorFamily::Auth => "auth",
+            ErrorFamily::Storage => "storage",
+            ErrorFamily::Internal => "internal",
+        }
+    }
+
+    /// The codes of this family, in table order.
+    pub fn codes(self) -> impl Iterator<Item = ErrorCode> {
+        ErrorCode::ALL
+            .iter()
+            .copied()
+            .filter(move |code| code.family() == self)
+    }
+}
+
+impl std::fmt::Display for ErrorFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// The columns: variant = (wire code, HTTP status, family, description).
 error_codes! {
     // Input
-    ValidationFailed = ("validation_failed", 422, "The input is well-formed but breaks a rule."),
-    MalformedRequest = ("malformed_request", 400, "The request body or parameters could not be parsed."),
-    PayloadTooLarge = ("payload_too_large", 413, "The request body exceeds the size limit."),
-    UriTooLong = ("uri_too_long", 414, "The request URI (path and query) exceeds the length limit."),
-    MethodNotAllowed = ("method_not_allowed", 405, "The resource does not support this HTTP method."),
-    UnknownCurrency = ("unknown_currency", 422, "The currency code is not a supported ISO-4217 code."),
-    CurrencyMismatch = ("currency_mismatch", 422, "Amounts in different currencies were combined."),
-    InvalidQuantity = ("invalid_quantity", 422, "The quantity is zero, negative, too large or too precise."),
-    Overflow = ("overflow", 422, "An amount is too large to compute exactly."),
+    ValidationFailed = ("validation_failed", 422, Validation, "The input is well-formed but breaks a rule."),
+    MalformedRequest = ("malformed_request", 400, Validation, "The request body or parameters could not be parsed."),
+    PayloadTooLarge = ("payload_too_large", 413, Validation, "The request body exceeds the size limit."),
+    UriTooLong = ("uri_too_long", 414, Validation, "The request URI (path and query) exceeds the length limit."),
+    MethodNotAllowed = ("method_not_allowed", 405, Validation, "The resource does not support this HTTP method."),
+    UnknownCurrency = ("unknown_currency", 422, Validation, "The currency code is not a supported ISO-4217 code."),
+    CurrencyMismatch = ("currency_mismatch", 422, Validation, "Amounts in different currencies were combined."),
+    InvalidQuantity = ("invalid_quantity", 422, Validation, "The quantity is zero, negative, too large or too precise."),
+    Overflow = ("overflow", 422, Validation, "An amount is too large to compute exactly."),
     // Catalog and cart
-    NotFound = ("not_found", 404, "The resource does not exist or is not visible to the caller."),
-    ProductNotAvailable = ("product_not_available", 422, "The product is not active and cannot be bought."),
-    PriceNotAvailable = ("price_not_available", 422, "The variant has no price in the cart's currency."),
-    CartLimitExceeded = ("cart_limit_exceeded", 422, "The cart would exceed its line or coupon limit."),
-    CartEmpty = ("cart_empty", 422, "The cart has no lines to check out."),
-    OutOfStock = ("out_of_stock", 409, "Not enough stock to reserve the requested quantity."),
+    NotFound = ("not_found", 404, NotFound, "The resource does not exist or is not visible to the caller."),
+    ProductNotAvailable = ("product_not_available", 422, Unavailable, "The product is not active and cannot be bought."),
+    PriceNotAvailable = ("price_not_available", 422, Unavailable, "The variant has no price in the cart's currency."),
+    CartLimitExceeded = ("cart_limit_exceeded", 422, Unavailable, "The cart would exceed its line or coupon limit."),
+    CartEmpty = ("cart_empty", 422, Unavailable, "The cart has no lines to check out."),
+    OutOfStock = ("out_of_stock", 409, OutOfStock, "Not enough stock to reserve the requested quantity."),
     // Promotions
-    CouponNotFound = ("coupon_not_found", 422, "No promotion has this coupon code."),
-    CouponExpired = ("coupon_expired", 422, "The coupon's promotion has ended."),
-    CouponNotStarted = ("coupon_not_started", 422, "The coupon's promotion has not started yet."),
-    CouponInactive = ("coupon_inactive", 422, "The coupon's promotion is disabled."),
-    CouponUsageLimit = ("coupon_usage_limit", 422, "The coupon has reached its total usage limit."),
-    CouponCustomerUsageLimit = ("coupon_customer_usage_limit", 422, "The customer has used the coupon as often as allowed."),
-    CouponCustomerNotEligible = ("coupon_customer_not_eligible", 422, "The coupon is restricted to other customers."),
-    CouponMinSubtotalNotMet = ("coupon_min_subtotal_not_met", 422, "The cart subtotal is below the coupon's minimum."),
-    CouponMinQuantityNotMet = ("coupon_min_quantity_not_met", 422, "The cart has fewer qualifying items than the coupon needs."),
-    CouponNotApplicable = ("coupon_not_applicable", 422, "The coupon matches no item in the cart or gives no discount."),
-    CouponNotCombinable = ("coupon_not_combinable", 422, "The coupon cannot be combined with a promotion already applied."),
-    CouponCurrencyMismatch = ("coupon_currency_mismatch", 422, "The coupon has no amount in the cart's currency."),
+    CouponNotFound = ("coupon_not_found", 422, Coupon, "No promotion has this coupon code."),
+    CouponExpired = ("coupon_expired", 422, Coupon, "The coupon's promotion has ended."),
+    CouponNotStarted = ("coupon_not_started", 422, Coupon, "The coupon's promotion has not started yet."),
+    CouponInactive = ("coupon_inactive", 422, Coupon, "The coupon's promotion is disabled."),
+    CouponUsageLimit = ("coupon_usage_limit", 422, Coupon, "The coupon has reached its total usage limit."),
+    CouponCustomerUsageLimit = ("coupon_customer_usage_limit", 422, Coupon, "The customer has used the coupon as often as allowed."),
+    CouponCustomerNotEligible = ("coupon_customer_not_eligible", 422, Coupon, "The coupon is restricted to other customers."),
+    CouponMinSubtotalNotMet = ("coupon_min_subtotal_not_met", 422, Coupon, "The cart subtotal is below the coupon's minimum."),
+    CouponMinQuantityNotMet = ("coupon_min_quantity_not_met", 422, Coupon, "The cart has fewer qualifying items than the coupon needs."),
+    CouponNotApplicable = ("coupon_not_applicable", 422, Coupon, "The coupon matches no item in the cart or gives no discount."),
+    CouponNotCombinable = ("coupon_not_combinable", 422, Coupon, "The coupon cannot be combined with a promotion already applied."),
+    CouponCurrencyMismatch = ("coupon_currency_mismatch", 422, Coupon, "The coupon has no amount in the cart's currency."),
     // Shipping and tax
-    ShippingMethodUnavailable = ("shipping_method_unavailable", 422, "The shipping method does not serve this address or cart."),
-    ShippingAddressRequired = ("shipping_address_required", 422, "A shipping address is needed first."),
+    ShippingMethodUnavailable = ("shipping_method_unavailable", 422, Unavailable, "The shipping method does not serve this address or cart."),
+    ShippingAddressRequired = ("shipping_address_required", 422, Unavailable, "A shipping address is needed first."),
     // Orders, payments, idempotency
-    InvalidTransition = ("invalid_transition", 409, "The order cannot move from its current state to the requested one."),
-    Conflict = ("conflict", 409, "The resource changed or already exists."),
-    IdempotencyConflict = ("idempotency_conflict", 409, "The idempotency key was used with a different request."),
-    RequestInFlight = ("request_in_flight", 409, "A request with this idempotency key, or another payment operation on this order, is still running; retry shortly."),
-    PaymentDeclined = ("payment_declined", 402, "The payment provider declined the payment."),
-    PaymentFailed = ("payment_failed", 502, "The payment provider failed; the attempt may be retried later."),
-    AlreadyCaptured = ("already_captured", 409, "The payment has already been captured."),
-    RefundExceedsCapture = ("refund_exceeds_capture", 422, "The refund is larger than what remains captured."),
+    InvalidTransition = ("invalid_transition", 409, Conflict, "The order cannot move from its current state to the requested one."),
+    Conflict = ("conflict", 409, Conflict, "The resource changed or already exists."),
+    IdempotencyConflict = ("idempotency_conflict", 409, Conflict, "The idempotency key was used with a different request."),
+    RequestInFlight = ("request_in_flight", 409, Conflict, "A request with this idempotency key, or another payment operation on this order, is still running; retry shortly."),
+    PaymentDeclined = ("payment_declined", 402, Payment, "The payment provider declined the payment."),
+    PaymentFailed = ("payment_failed", 502, Payment, "The payment provider failed; the attempt may be retried later."),
+    AlreadyCaptured = ("already_captured", 409, Conflict, "The payment has already been captured."),
+    RefundExceedsCapture = ("refund_exceeds_capture", 422, Payment, "The refund is larger than what remains captured."),
     // Users and auth
-    EmailTaken = ("email_taken", 409, "A user with this email already exists."),
-    InvalidEmail = ("invalid_email", 422, "The email address is not valid."),
-    WeakPassword = ("weak_password", 422, "The password does not meet the password policy."),
-    InvalidCredentials = ("invalid_credentials", 401, "Email or password is wrong."),
-    Unauthenticated = ("unauthenticated", 401, "A valid access token is required."),
-    TokenExpired = ("token_expired", 401, "The token has expired."),
-    InvalidToken = ("invalid_token", 401, "The token is malformed, forged or already used."),
-    SessionRevoked = ("session_revoked", 401, "The session was ended by a password change, a password reset or a change of roles or status; sign in again."),
-    Forbidden = ("forbidden", 403, "The caller's role does not allow this action."),
-    AccountInactive = ("account_inactive", 403, "The account is disabled or deleted."),
-    RateLimited = ("rate_limited", 429, "Too many requests; retry after the indicated delay."),
+    EmailTaken = ("email_taken", 409, Conflict, "A user with this email already exists."),
+    InvalidEmail = ("invalid_email", 422, Validation, "The email address is not valid."),
+    WeakPassword = ("weak_password", 422, Validation, "The password does not meet the password policy."),
+    InvalidCredentials = ("invalid_credentials", 401, Auth, "Email or password is wrong."),
+    Unauthenticated = ("unauthenticated", 401, Auth, "A valid access token is required."),
+    TokenExpired = ("token_expired", 401, Auth, "The token has expired."),
+    InvalidToken = ("invalid_token", 401, Auth, "The token is malformed, forged or already used."),
+    SessionRevoked = ("session_revoked", 401, Auth, "The session was ended by a password change, a password reset or a change of roles or status; sign in again."),
+    Forbidden = ("forbidden", 403, Auth, "The caller's role does not allow this action."),
+    AccountInactive = ("account_inactive", 403, Auth, "The account is disabled or deleted."),
+    RateLimited = ("rate_limited", 429, Auth, "Too many requests; retry after the indicated delay."),
     // Infrastructure
-    StorageUnavailable = ("storage_unavailable", 503, "The store cannot be reached right now."),
-    Internal = ("internal", 500, "An unexpected error; the details are in the server log."),
+    StorageUnavailable = ("storage_unavailable", 503, Storage, "The store cannot be reached right now."),
+    Internal = ("internal", 500, Internal, "An unexpected error; the details are in the server log."),
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -233,6 +318,9 @@ impl CouponRejection {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The input is not readable at all: text that is not JSON (cut short, trailing text, empty).
+    #[error("{0}")]
+    Malformed(String),
     /// A field breaks a rule.
     #[error("{field}: {message}")]
     Validation {
@@ -418,6 +506,7 @@ impl Error {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
+            Error::Malformed(_) => ErrorCode::MalformedRequest,
             Error::Validation { .. } => ErrorCode::ValidationFailed,
             Error::UnknownCurrency(_) => ErrorCode::UnknownCurrency,
             Error::CurrencyMismatch { .. } => ErrorCode::CurrencyMismatch,
@@ -502,10 +591,25 @@ impl Error {
             | Error::Forbidden { .. }
             | Error::AccountInactive
             | Error::StorageUnavailable(_) => None,
-            Error::Overflow
+            Error::Malformed(_)
+            | Error::Overflow
             | Error::CartLimitExceeded(_)
             | Error::CartEmpty
             | Error::ShippingAddressRequired => None,
+        }
+    }
+
+    /// The error for contract input that serde_json refused, classified as every shell answers
+    /// it: text that is not JSON (a syntax error, input cut short) is `malformed_request`; JSON
+    /// that does not make `what` (not an object, a missing field, a value its type refuses,
+    /// such as an unknown currency) is `validation_failed`, as the server's JSON extractor
+    /// answers a body of the wrong shape.
+    pub fn from_json(err: &serde_json::Error, what: &str) -> Error {
+        let message = format!("not {what}: {err}");
+        if err.is_data() {
+            Error::validation("body", message)
+        } else {
+            Error::Malformed(message)
         }
     }
 
@@ -590,6 +694,48 @@ mod tests {
             );
             assert_eq!(ErrorCode::from_code(s), Some(*code));
             assert!((400..600).contains(&code.http_status()));
+        }
+    }
+
+    #[test]
+    fn every_family_has_codes_and_each_code_one_family() {
+        for family in ErrorFamily::ALL {
+            assert!(family.codes().next().is_some(), "{family} has no code");
+            assert!(family
+                .as_str()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_'));
+        }
+        assert_eq!(ErrorCode::CouponExpired.family(), ErrorFamily::Coupon);
+        assert_eq!(
+            ErrorCode::MalformedRequest.family(),
+            ErrorFamily::Validation
+        );
+        assert_eq!(ErrorCode::Internal.family(), ErrorFamily::Internal);
+    }
+
+    #[test]
+    fn json_errors_are_malformed_only_when_the_text_is_not_json() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Request {
+            currency: Currency,
+        }
+        let code = |text: &str| {
+            let err = serde_json::from_str::<Request>(text).unwrap_err();
+            Error::from_json(&err, "a request").code()
+        };
+        for text in ["", "{", "not json", "{\"currency\": \"USD\"} more"] {
+            assert_eq!(code(text), ErrorCode::MalformedRequest, "{text:?}");
+        }
+        for text in [
+            "[]",
+            "\"USD\"",
+            "{}",
+            "{\"currency\": \"XYZ\"}",
+            "{\"currency\": 3}",
+        ] {
+            assert_eq!(code(text), ErrorCode::ValidationFailed, "{text:?}");
         }
     }
 

@@ -175,6 +175,7 @@ pub struct Discount {
     /// The promotion.
     pub promotion_id: PromotionId,
     /// Amount taken off, in minor units of the cart currency.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub amount: Decimal,
 }
 
@@ -186,6 +187,7 @@ pub struct TaxAmount {
     /// The rate.
     pub rate_id: TaxRateId,
     /// Tax amount.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub amount: Decimal,
 }
 
@@ -201,20 +203,26 @@ pub struct PricedLine {
     /// Its variant.
     pub variant_id: VariantId,
     /// Quantity.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub quantity: Decimal,
     /// Price of one unit.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub unit_price: Decimal,
     /// Unit price x quantity, rounded once.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub subtotal: Decimal,
     /// Discounts in the order they were applied.
     pub discounts: Vec<Discount>,
     /// Sum of `discounts`.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub discount_total: Decimal,
     /// Tax per rate.
     pub taxes: Vec<TaxAmount>,
     /// Sum of `taxes`.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub tax_total: Decimal,
     /// `subtotal - discountTotal`, plus `taxTotal` when prices exclude tax.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub total: Decimal,
 }
 
@@ -228,16 +236,20 @@ pub struct PricedShipping {
     /// Its name.
     pub name: String,
     /// Its charge for this cart (zero once a free-over threshold is reached).
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub amount: Decimal,
     /// Free-shipping discounts.
     pub discounts: Vec<Discount>,
     /// Sum of `discounts`.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub discount_total: Decimal,
     /// Tax per rate, when shipping is taxable.
     pub taxes: Vec<TaxAmount>,
     /// Sum of `taxes`.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub tax_total: Decimal,
     /// `amount - discountTotal`, plus `taxTotal` when prices exclude tax.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub total: Decimal,
 }
 
@@ -251,6 +263,7 @@ pub struct ShippingOption {
     /// Its name.
     pub name: String,
     /// Its charge for this cart.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub amount: Decimal,
 }
 
@@ -266,6 +279,7 @@ pub struct AppliedPromotion {
     /// The coupon code that unlocked it, if any.
     pub coupon_code: Option<String>,
     /// Total it took off (lines and shipping).
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub amount: Decimal,
     /// Lines it discounted.
     pub line_ids: Vec<LineId>,
@@ -296,10 +310,13 @@ pub struct TaxLine {
     /// Its name.
     pub name: String,
     /// Its percent.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub percent: Decimal,
     /// Net amount the rate was charged on.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub taxable_amount: Decimal,
     /// Tax charged.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub amount: Decimal,
 }
 
@@ -335,16 +352,22 @@ pub struct Notice {
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     /// Sum of line subtotals.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub subtotal: Decimal,
     /// Sum of line and shipping discounts.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub discount_total: Decimal,
     /// Shipping charge before discounts.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub shipping_total: Decimal,
     /// Sum of line and shipping tax.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub tax_total: Decimal,
     /// What the shopper pays.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub total: Decimal,
     /// Units in the cart.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub item_count: Decimal,
 }
 

@@ -145,6 +145,7 @@ impl Modify for Finish {
         (name = "reviews", description = "Product reviews and moderation"),
         (name = "settings", description = "Promotions, tax, shipping, currencies (admin)"),
         (name = "cart", description = "The caller's cart, always priced"),
+        (name = "pricing", description = "Pricing a cart with given rules, without a store"),
         (name = "orders", description = "Checkout, order history, transitions, payments"),
         (name = "recommendations", description = "For you, also bought, popular, retraining"),
         (name = "ops", description = "Health, readiness, metrics, documentation")
@@ -155,14 +156,169 @@ impl Modify for Finish {
 )]
 pub struct ApiDoc;
 
-/// Adds security schemes and the error statuses to a generated document, and refers to named
-/// components where the generator inlined them.
+/// Adds security schemes and the error statuses to a generated document, refers to named
+/// components where the generator inlined them, and adds the response links.
 pub fn finish(mut openapi: OpenApi) -> Value {
     Finish.modify(&mut openapi);
     let mut document =
         serde_json::to_value(&openapi).expect("an OpenAPI document always serializes");
     refer_to_inlined_components(&mut document);
+    add_links(&mut document);
     document
+}
+
+/// `(operation, status, [(link name, target operation, [(parameter, runtime expression)])])`:
+/// where the id a response carries can be used next. Clients read them as documentation;
+/// Schemathesis follows them in its stateful phase, so it reaches real products, orders and
+/// users instead of guessing ids that do not exist.
+type LinkTable = &'static [(
+    &'static str,
+    &'static str,
+    &'static [(
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+    )],
+)];
+
+const ID: &[(&str, &str)] = &[("id", "$response.body#/id")];
+const VARIANT: &[(&str, &str)] = &[
+    ("id", "$response.body#/id"),
+    ("variantId", "$response.body#/variants/0/id"),
+];
+const LINE: &[(&str, &str)] = &[("itemId", "$response.body#/cart/lines/0/id")];
+const COUPON: &[(&str, &str)] = &[("code", "$request.body#/code")];
+
+const LINKS: LinkTable = &[
+    (
+        "createProduct",
+        "201",
+        &[
+            ("GetProduct", "getProduct", ID),
+            ("UpdateProduct", "updateProduct", ID),
+            ("AdjustStock", "adjustStock", VARIANT),
+            ("SetStock", "setStock", VARIANT),
+            ("ListReviews", "listReviews", ID),
+            ("SubmitReview", "submitReview", ID),
+            ("AlsoBought", "alsoBought", ID),
+            ("DeleteProduct", "deleteProduct", ID),
+        ],
+    ),
+    (
+        "createCategory",
+        "201",
+        &[
+            ("UpdateCategory", "updateCategory", ID),
+            ("DeleteCategory", "deleteCategory", ID),
+        ],
+    ),
+    (
+        "createPromotion",
+        "201",
+        &[
+            ("GetPromotion", "getPromotion", ID),
+            ("UpdatePromotion", "updatePromotion", ID),
+            ("DeletePromotion", "deletePromotion", ID),
+        ],
+    ),
+    (
+        "createTaxRate",
+        "201",
+        &[
+            ("UpdateTaxRate", "updateTaxRate", ID),
+            ("DeleteTaxRate", "deleteTaxRate", ID),
+        ],
+    ),
+    (
+        "createShippingMethod",
+        "201",
+        &[
+            ("UpdateShippingMethod", "updateShippingMethod", ID),
+            ("DeleteShippingMethod", "deleteShippingMethod", ID),
+        ],
+    ),
+    (
+        "checkout",
+        "201",
+        &[
+            ("GetOrder", "getOrder", ID),
+            ("ListPayments", "listPayments", ID),
+            ("PayOrder", "payOrder", ID),
+            ("ProcessOrder", "processOrder", ID),
+            ("ShipOrder", "shipOrder", ID),
+            ("DeliverOrder", "deliverOrder", ID),
+            ("RefundOrder", "refundOrder", ID),
+            ("CancelOrder", "cancelOrder", ID),
+        ],
+    ),
+    (
+        "submitReview",
+        "201",
+        &[
+            ("HideReview", "hideReview", ID),
+            ("RestoreReview", "restoreReview", ID),
+        ],
+    ),
+    (
+        "registerUser",
+        "201",
+        &[
+            ("GetUser", "getUser", ID),
+            ("UpdateUser", "updateUser", ID),
+            ("DeleteUser", "deleteUser", ID),
+        ],
+    ),
+    (
+        "addCartItem",
+        "200",
+        &[
+            ("UpdateCartItem", "updateCartItem", LINE),
+            ("RemoveCartItem", "removeCartItem", LINE),
+        ],
+    ),
+    (
+        "applyCoupon",
+        "200",
+        &[("RemoveCoupon", "removeCoupon", COUPON)],
+    ),
+];
+
+fn add_links(document: &mut Value) {
+    let Some(Value::Object(paths)) = document.get_mut("paths") else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for operation in item.values_mut() {
+            let Some(id) = operation["operationId"].as_str().map(str::to_owned) else {
+                continue;
+            };
+            for (source, status, links) in LINKS {
+                if *source != id {
+                    continue;
+                }
+                let Some(response) = operation.pointer_mut(&format!("/responses/{status}")) else {
+                    continue;
+                };
+                let table: serde_json::Map<String, Value> = links
+                    .iter()
+                    .map(|(name, target, parameters)| {
+                        let parameters: serde_json::Map<String, Value> = parameters
+                            .iter()
+                            .map(|(p, e)| ((*p).to_string(), Value::String((*e).to_string())))
+                            .collect();
+                        (
+                            (*name).to_string(),
+                            serde_json::json!({ "operationId": target, "parameters": parameters }),
+                        )
+                    })
+                    .collect();
+                response["links"] = Value::Object(table);
+            }
+        }
+    }
 }
 
 /// The whole document as `/v1/openapi.json` serves it; it needs no state, so tools and tests can

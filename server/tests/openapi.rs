@@ -888,3 +888,48 @@ async fn order_product_and_priced_cart_schemas_match_serde() {
         }
     }
 }
+
+#[test]
+fn every_link_names_an_existing_operation_and_its_path_parameters() {
+    let doc = document();
+    let mut operations: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            if let Some(id) = item.get(method).and_then(|op| op["operationId"].as_str()) {
+                let parameters = path
+                    .split('/')
+                    .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                    .map(str::to_owned)
+                    .collect();
+                operations.insert(id.to_string(), parameters);
+            }
+        }
+    }
+    let mut links = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for response in op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|r| r.1)
+            {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    links += 1;
+                    let target = link["operationId"].as_str().unwrap();
+                    let wanted = operations
+                        .get(target)
+                        .unwrap_or_else(|| panic!("link {name} names no operation: {target}"));
+                    let given: BTreeSet<String> = link["parameters"]
+                        .as_object()
+                        .unwrap()
+                        .keys()
+                        .cloned()
+                        .collect();
+                    assert_eq!(&given, wanted, "link {name} to {target}");
+                }
+            }
+        }
+    }
+    assert!(links >= 30, "only {links} links");
+}

@@ -1,9 +1,9 @@
 //! Core errors as Python exceptions.
 //!
 //! The exception classes are defined in Python (`merx/errors.py`), where they get docstrings,
-//! `isinstance`-friendly families and the `code`, `status` and `details` attributes; the mapping
-//! from the core's error codes to classes is there too, next to the classes, and the Python tests
-//! check it against [`merx_core::ErrorCode::ALL`]. This side only hands over the code, message,
+//! `isinstance`-friendly families and the `code`, `status` and `details` attributes. Which class a
+//! code raises comes from the core's table ([`merx_core::ErrorCode::family`], handed over by
+//! `error_codes`), not from a list kept in Python. This side only hands over the code, message,
 //! status and details of the core's error body.
 
 use merx_core::{Error, ErrorCode};
@@ -15,8 +15,6 @@ use serde::de::DeserializeOwned;
 pub(crate) enum Failure {
     /// The core refused (its error carries the code).
     Core(Error),
-    /// The input was not the JSON the contract describes.
-    Malformed(String),
 }
 
 impl From<Error> for Failure {
@@ -39,14 +37,14 @@ impl Failure {
                 let body = err.to_body();
                 raise(py, body.code, &body.message, body.details.as_ref())
             }
-            Failure::Malformed(message) => raise(py, ErrorCode::MalformedRequest, &message, None),
         }
     }
 }
 
-/// Parses contract JSON into a core type; anything unreadable is `malformed_request`.
+/// Parses contract JSON into a core type: text that is not JSON is `malformed_request`, JSON
+/// that is not `what` is `validation_failed` (the core's rule, the same in every shell).
 pub(crate) fn parse<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, Failure> {
-    serde_json::from_str(text).map_err(|e| Failure::Malformed(format!("not {what}: {e}")))
+    serde_json::from_str(text).map_err(|e| Failure::Core(Error::from_json(&e, what)))
 }
 
 fn raise(

@@ -48,12 +48,20 @@ fn price_cart_json(py: Python<'_>, request: &str, pretty: bool) -> PyResult<Stri
     price(py, request, pretty)
 }
 
-/// The core's error table: `(code, http_status, description)` for every code, in table order.
+/// The core's error table: `(code, http_status, family, description)` for every code, in table
+/// order. `merx/errors.py` builds its code-to-exception mapping from the family column.
 #[pyfunction]
-fn error_codes() -> Vec<(&'static str, u16, &'static str)> {
+fn error_codes() -> Vec<(&'static str, u16, &'static str, &'static str)> {
     ErrorCode::ALL
         .iter()
-        .map(|c| (c.as_str(), c.http_status(), c.description()))
+        .map(|c| {
+            (
+                c.as_str(),
+                c.http_status(),
+                c.family().as_str(),
+                c.description(),
+            )
+        })
         .collect()
 }
 

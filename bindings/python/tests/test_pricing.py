@@ -121,14 +121,16 @@ def test_invalid_quantity_raises_validation_error_with_code(request_dict):
     assert isinstance(err, merx.MerxError) and isinstance(err, ValueError)
 
 
-def test_unparseable_requests_are_malformed():
+def test_unparseable_requests_are_malformed_and_wrong_values_invalid():
     with pytest.raises(merx.ValidationError) as caught:
         merx.price_cart("{")
     assert caught.value.code == "malformed_request"
     assert caught.value.status == 400
+    # Parseable JSON that is not a pricing request is refused as the server refuses it.
     with pytest.raises(merx.ValidationError, match="currency") as caught:
         merx.price_cart({"cart": {"currency": "XYZ"}})
-    assert caught.value.code == "malformed_request"
+    assert caught.value.code == "validation_failed"
+    assert caught.value.status == 422
 
 
 def test_rejected_coupons_are_reported_not_raised(request_dict):

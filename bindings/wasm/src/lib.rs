@@ -7,8 +7,9 @@
 //! rules live in `merx-core`.
 //!
 //! Errors are thrown as JavaScript `Error`s with a stable `code` (the core's error table, e.g.
-//! `invalid_quantity`, `validation_failed`, or `malformed_request` for input that is not a
-//! pricing request) and, when there is one, a `details` object.
+//! `invalid_quantity`, `validation_failed`, or `malformed_request` for text that is not JSON),
+//! the code's `family` from the same table (`validation`, `coupon`, ...: what a UI groups
+//! messages by) and, when there is one, a `details` object.
 
 use chrono::{DateTime, Utc};
 use merx_core::pricing::{PricedCart, PricingRequest};
@@ -16,62 +17,11 @@ use merx_core::{Error, ErrorCode};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+// The TypeScript types of the wire contract, generated from the OpenAPI document that the server
+// builds from the core's serde types (server/tests/contract_files.rs fails when this file drifts),
+// so the bundle's `.d.ts` names exactly the fields serde reads and writes.
 #[wasm_bindgen(typescript_custom_section)]
-const TYPES: &str = r#"
-/** A decimal amount or quantity, always as a string ("19.99", "0.375"). */
-export type Decimal = string;
-/** An ISO-4217 currency code ("USD", "JPY", "KWD"). */
-export type CurrencyCode = string;
-
-export interface CartLine {
-  id?: string; productId: string; variantId: string; sku: string; name: string;
-  unitPrice: Decimal; quantity: Decimal; taxClass?: string; weight?: Decimal | null;
-  categoryIds?: string[]; saleUnit?: { type: "each" } | { type: "measure"; unit: string; precision: number };
-}
-export interface Address {
-  name?: string; line1?: string; line2?: string | null; city?: string; region?: string | null;
-  postalCode?: string; country: string;
-}
-export interface Cart {
-  id?: string; customerId?: string | null; currency: CurrencyCode; lines?: CartLine[];
-  couponCodes?: string[]; shippingAddress?: Address | null; shippingMethodId?: string | null;
-  createdAt?: string; updatedAt?: string; version?: number;
-}
-/** Store rules: promotions, tax settings, shipping methods and the rounding mode. */
-export interface PricingRules {
-  promotions?: object[]; tax?: object; shippingMethods?: object[];
-  rounding?: "half_up" | "half_even" | "down";
-}
-export interface PricingRequest {
-  cart: Cart; rules?: PricingRules; now?: string | null;
-  usage?: Record<string, { total?: number; byCustomer?: number }>;
-}
-export interface Discount { promotionId: string; amount: Decimal }
-export interface TaxAmount { rateId: string; amount: Decimal }
-export interface PricedLine {
-  lineId: string; productId: string; variantId: string; quantity: Decimal; unitPrice: Decimal;
-  subtotal: Decimal; discounts: Discount[]; discountTotal: Decimal; taxes: TaxAmount[];
-  taxTotal: Decimal; total: Decimal;
-}
-export interface PricedShipping {
-  methodId: string; name: string; amount: Decimal; discounts: Discount[]; discountTotal: Decimal;
-  taxes: TaxAmount[]; taxTotal: Decimal; total: Decimal;
-}
-export interface PricedCart {
-  cartId: string; cartVersion: number; currency: CurrencyCode; pricesIncludeTax: boolean;
-  lines: PricedLine[]; shipping: PricedShipping | null;
-  shippingOptions: { methodId: string; name: string; amount: Decimal }[];
-  appliedPromotions: { promotionId: string; name: string; couponCode: string | null; amount: Decimal;
-    lineIds: string[]; freeShipping: boolean }[];
-  rejectedCoupons: { code: string; reason: string; message: string }[];
-  taxLines: { rateId: string; name: string; percent: Decimal; taxableAmount: Decimal; amount: Decimal }[];
-  notices: { code: string; message: string }[];
-  totals: { subtotal: Decimal; discountTotal: Decimal; shippingTotal: Decimal; taxTotal: Decimal;
-    total: Decimal; itemCount: Decimal };
-}
-/** What every function here throws. */
-export interface MerxError extends Error { code: string; details?: unknown }
-"#;
+const TYPES: &str = include_str!("../types/contract.d.ts");
 
 /// A JavaScript `Error` carrying the stable `code` (and `details`) of a core error.
 fn js_error(code: ErrorCode, message: &str, details: Option<serde_json::Value>) -> JsValue {
@@ -80,6 +30,7 @@ fn js_error(code: ErrorCode, message: &str, details: Option<serde_json::Value>) 
     let object: &JsValue = error.as_ref();
     // Setting a property on a fresh Error object cannot fail.
     let _ = js_sys::Reflect::set(object, &"code".into(), &code.as_str().into());
+    let _ = js_sys::Reflect::set(object, &"family".into(), &code.family().as_str().into());
     if let Some(details) = details.and_then(|d| to_js(&d).ok()) {
         let _ = js_sys::Reflect::set(object, &"details".into(), &details);
     }
@@ -108,6 +59,12 @@ fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(millis).unwrap_or_default()
 }
 
+/// Text that is not JSON is `malformed_request`; JSON that is not a pricing request is
+/// `validation_failed` (the core's rule, the same in every shell).
+fn parse(text: &str) -> Result<PricingRequest, JsValue> {
+    serde_json::from_str(text).map_err(|e| core_error(&Error::from_json(&e, "a pricing request")))
+}
+
 fn price(request: &PricingRequest) -> Result<PricedCart, JsValue> {
     request.price(now()).map_err(|e| core_error(&e))
 }
@@ -120,28 +77,25 @@ pub fn price_cart(
     let text: String = js_sys::JSON::stringify(&request)
         .map_err(|_| malformed("the pricing request cannot be turned into JSON".into()))?
         .into();
-    let request: PricingRequest = serde_json::from_str(&text)
-        .map_err(|e| malformed(format!("not a pricing request: {e}")))?;
-    to_js(&price(&request)?)
+    to_js(&price(&parse(&text)?)?)
 }
 
 /// Prices a cart given as JSON text and returns the priced cart as JSON text (byte-for-byte the
 /// same JSON as the server and the `merx-price` command produce for the same request).
 #[wasm_bindgen(js_name = priceCartJson)]
 pub fn price_cart_json(request: &str) -> Result<String, JsValue> {
-    let request: PricingRequest = serde_json::from_str(request)
-        .map_err(|e| malformed(format!("not a pricing request: {e}")))?;
-    let priced = price(&request)?;
+    let priced = price(&parse(request)?)?;
     serde_json::to_string(&priced).map_err(|e| malformed(e.to_string()))
 }
 
-/// The core's error table: `[{code, status, description}]`, for mapping errors in the UI.
-#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "{ code: string; status: number; description: string }[]")]
+/// The core's error table: `[{code, status, family, description}]`, for mapping errors in the UI.
+#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "{ code: ErrorCode; status: number; family: ErrorFamily; description: string }[]")]
 pub fn error_codes() -> JsValue {
     #[derive(Serialize)]
     struct Entry {
         code: &'static str,
         status: u16,
+        family: &'static str,
         description: &'static str,
     }
     let entries: Vec<Entry> = ErrorCode::ALL
@@ -149,6 +103,7 @@ pub fn error_codes() -> JsValue {
         .map(|c| Entry {
             code: c.as_str(),
             status: c.http_status(),
+            family: c.family().as_str(),
             description: c.description(),
         })
         .collect();

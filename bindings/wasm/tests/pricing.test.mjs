@@ -48,9 +48,10 @@ test("a zero-decimal currency prices without fractions", () => {
 test("bad input throws an Error with a stable code", () => {
   const negative = structuredClone(request);
   negative.cart.lines[0].quantity = "-1";
-  assert.throws(() => merx.priceCart(negative), (e) => e instanceof Error && e.code === "invalid_quantity");
+  assert.throws(() => merx.priceCart(negative),
+    (e) => e instanceof Error && e.code === "invalid_quantity" && e.family === "validation");
   assert.throws(() => merx.priceCart({ cart: { currency: "XYZ" } }),
-    (e) => e.code === "malformed_request" && /currency/.test(e.message));
+    (e) => e.code === "validation_failed" && /currency/.test(e.message));
   assert.throws(() => merx.priceCartJson("{"), (e) => e.code === "malformed_request");
   const rejected = structuredClone(request);
   rejected.cart.couponCodes = ["NOPE"];
@@ -58,8 +59,19 @@ test("bad input throws an Error with a stable code", () => {
   assert.deepEqual(priced.rejectedCoupons.map((r) => [r.code, r.reason]), [["NOPE", "not_found"]]);
 });
 
-test("the error table is exported", () => {
+test("the error table is exported with the family of each code", () => {
   const codes = merx.errorCodes();
   const outOfStock = codes.find((c) => c.code === "out_of_stock");
   assert.equal(outOfStock.status, 409);
+  assert.equal(outOfStock.family, "out_of_stock");
+  assert.equal(codes.find((c) => c.code === "coupon_expired").family, "coupon");
+  assert.equal(codes.find((c) => c.code === "malformed_request").family, "validation");
+  assert.ok(codes.every((c) => typeof c.family === "string" && c.family.length > 0));
+});
+
+test("a thrown error carries the family of its code from the core's table", () => {
+  const families = new Map(merx.errorCodes().map((c) => [c.code, c.family]));
+  for (const bad of ["{", JSON.stringify({ cart: { currency: "USD", lines: [{ quantity: "-1" }] } })]) {
+    assert.throws(() => merx.priceCartJson(bad), (e) => e.family === families.get(e.code));
+  }
 });

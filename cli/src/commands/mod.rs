@@ -93,7 +93,16 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, what: &
     } else {
         format!("`{}`", path.display())
     };
-    serde_json::from_str(&text).map_err(|e| CliError::Input(format!("{name} is not {what}: {e}")))
+    serde_json::from_str(&text).map_err(|e| {
+        let message = format!("{name} is not {what}: {e}");
+        // The core's rule (`merx_core::Error::from_json`): unreadable text is malformed, JSON of
+        // the wrong shape breaks a rule.
+        if e.is_data() {
+            CliError::Input(message)
+        } else {
+            CliError::Malformed(message)
+        }
+    })
 }
 
 /// Runs the parsed command line (`matches` and the configuration `file` it was parsed with are

@@ -123,14 +123,17 @@ pub struct CartLine {
     /// Product name, with the variant title when there is one.
     pub name: String,
     /// Price of one unit in the cart's currency, in the store's price mode.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub unit_price: Decimal,
     /// Units (or measure, for variants sold by measure).
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub quantity: Decimal,
     /// Tax class of the variant.
     #[serde(default = "crate::catalog::default_tax_class")]
     pub tax_class: String,
     /// Weight of one unit in kilograms.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub weight: Option<Decimal>,
     /// The product's categories and all their ancestors, so promotions on a parent category match.
     #[serde(default)]

@@ -133,12 +133,14 @@ pub struct Variant {
     pub prices: BTreeMap<Currency, Decimal>,
     /// Weight of one unit in kilograms.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub weight: Option<Decimal>,
     /// Tax class used to find the tax rate ("standard", "reduced", "zero").
     #[serde(default = "default_tax_class")]
     pub tax_class: String,
     /// Units on hand. May be negative only when backorders are allowed.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub stock: Decimal,
     /// Whether the variant may be sold beyond stock.
     #[serde(default)]

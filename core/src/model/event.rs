@@ -44,6 +44,7 @@ pub enum EventPayload {
         /// The order currency.
         currency: Currency,
         /// The grand total.
+        #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
         total: Decimal,
     },
     /// An order moved to another status.
@@ -64,6 +65,7 @@ pub enum EventPayload {
         /// The currency.
         currency: Currency,
         /// The captured amount.
+        #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
         amount: Decimal,
     },
     /// Money was refunded for an order.
@@ -74,6 +76,7 @@ pub enum EventPayload {
         /// The currency.
         currency: Currency,
         /// This refund's amount.
+        #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
         amount: Decimal,
         /// The payment status after the refund.
         payment_status: PaymentStatus,
@@ -86,6 +89,7 @@ pub enum EventPayload {
         /// Its SKU.
         sku: String,
         /// Stock after the change.
+        #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
         stock: Decimal,
     },
     /// A user asked to reset their password. The notifier emails `token` to `email`; it is the

@@ -210,6 +210,7 @@ pub enum OrderChange {
         /// After.
         to: PaymentStatus,
         /// The money moved by this step, if any.
+        #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
         amount: Option<Decimal>,
     },
     /// The fulfilment status moved.
@@ -251,16 +252,22 @@ pub struct OrderLine {
     /// Its name at purchase.
     pub name: String,
     /// Units (or measure) bought.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub quantity: Decimal,
     /// Unit price at purchase, in the store's price mode.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub unit_price: Decimal,
     /// Unit price x quantity, rounded once.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub subtotal: Decimal,
     /// Discounts allocated to the line.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub discount_total: Decimal,
     /// Tax on the line.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub tax_total: Decimal,
     /// What the line costs the customer.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub total: Decimal,
 }
 
@@ -276,6 +283,7 @@ pub struct OrderPromotion {
     /// The coupon code that unlocked it.
     pub coupon_code: Option<String>,
     /// The discount it gave.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub amount: Decimal,
 }
 
@@ -285,16 +293,22 @@ pub struct OrderPromotion {
 #[serde(rename_all = "camelCase")]
 pub struct OrderTotals {
     /// Sum of line subtotals.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub subtotal: Decimal,
     /// Sum of discounts.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub discount_total: Decimal,
     /// Shipping charge.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub shipping_total: Decimal,
     /// Sum of taxes.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub tax_total: Decimal,
     /// What the customer pays.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub total: Decimal,
     /// Units (or measure) over all lines.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub item_count: Decimal,
 }
 
@@ -308,10 +322,13 @@ pub struct OrderPayment {
     /// The provider's authorization reference, once authorized.
     pub authorization_reference: Option<String>,
     /// Amount authorized.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub authorized: Decimal,
     /// Amount captured.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub captured: Decimal,
     /// Amount refunded so far.
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub refunded: Decimal,
 }
 

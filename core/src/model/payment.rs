@@ -93,6 +93,7 @@ pub struct PaymentTransaction {
     /// 1 for the first attempt of an operation, 2 for its first retry, ...
     pub attempt: u32,
     /// The amount involved (zero for a void).
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub amount: Decimal,
     /// The currency.
     pub currency: Currency,

@@ -108,6 +108,7 @@ pub enum BxgyReward {
     #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     PercentOff {
         /// 0 < percent <= 100.
+        #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
         percent: Decimal,
     },
 }
@@ -126,6 +127,7 @@ pub enum TierReward {
     #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     PercentOff {
         /// 0 < percent <= 100.
+        #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
         percent: Decimal,
     },
     /// A fixed amount off the order.
@@ -163,6 +165,7 @@ pub enum PromotionEffect {
     #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     PercentageOff {
         /// 0 < percent <= 100.
+        #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
         percent: Decimal,
         /// Order or matching items.
         target: Target,
@@ -240,6 +243,7 @@ pub struct Conditions {
     pub min_subtotal: Option<CurrencyAmounts>,
     /// Minimum number of qualifying units (matching items, or all items for order targets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub min_quantity: Option<Decimal>,
     /// Only these customers; empty for everyone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -20,6 +20,7 @@ use crate::text::check_text;
 pub struct WeightTier {
     /// Upper bound of the band in kilograms, inclusive; `None` for "anything heavier".
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub up_to: Option<Decimal>,
     /// Price of the band per currency.
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<Currency, Decimal>))]

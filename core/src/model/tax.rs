@@ -31,6 +31,7 @@ pub struct TaxRate {
     #[serde(default = "crate::catalog::default_tax_class")]
     pub tax_class: String,
     /// The rate in percent (20 means 20%).
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub percent: Decimal,
 }
 

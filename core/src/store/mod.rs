@@ -248,6 +248,7 @@ pub struct StockLevel {
     /// Its SKU.
     pub sku: String,
     /// Units on hand (negative only with backorders).
+    #[cfg_attr(feature = "openapi", schema(format = "decimal"))]
     pub stock: Decimal,
     /// Whether it may be sold beyond stock.
     pub allow_backorder: bool,

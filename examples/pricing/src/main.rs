@@ -4,7 +4,9 @@
 //!   a coupon, sales tax and shipping) and prints both the request and the result, so the JSON
 //!   contract can be read off a real example.
 //! * `merx-price FILE` (or `-` for stdin) reads a pricing request (`{"cart", "rules", "now",
-//!   "usage"}`) and prints the priced cart; a bad request prints the error body and exits with 2.
+//!   "usage"}`) and prints the priced cart; a bad request prints the error body and exits with 2
+//!   (`malformed_request` for text that is not JSON, `validation_failed` for JSON that is not a
+//!   pricing request, as every shell answers; see `cases/`).
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -50,8 +52,8 @@ fn price_file(path: &str) -> Result<String> {
         std::fs::read_to_string(path).map(|t| text = t)
     };
     read.map_err(|e| Error::validation("request", format!("cannot read `{path}`: {e}")))?;
-    let request: PricingRequest = serde_json::from_str(&text)
-        .map_err(|e| Error::validation("request", format!("not a pricing request: {e}")))?;
+    let request: PricingRequest =
+        serde_json::from_str(&text).map_err(|e| Error::from_json(&e, "a pricing request"))?;
     let priced = request.price(Utc::now())?;
     Ok(serde_json::to_string_pretty(&priced).expect("priced carts always serialize"))
 }

@@ -66,7 +66,7 @@ pub struct AddBySku {
     #[schema(example = "TEE-BLK-M")]
     pub sku: String,
     /// How many (decimal string or number; whole units unless sold by measure).
-    #[schema(value_type = String, example = "1")]
+    #[schema(value_type = String, format = "decimal", example = "1")]
     pub quantity: Decimal,
 }
 
@@ -81,7 +81,7 @@ pub struct AddByIds {
     #[schema(value_type = uuid::Uuid)]
     pub variant_id: VariantId,
     /// How many (decimal string or number; whole units unless sold by measure).
-    #[schema(value_type = String, example = "1")]
+    #[schema(value_type = String, format = "decimal", example = "1")]
     pub quantity: Decimal,
 }
 
@@ -122,7 +122,7 @@ impl TryFrom<AddItemFields> for AddItem {
 #[serde(rename_all = "camelCase")]
 pub struct SetQuantity {
     /// The quantity.
-    #[schema(value_type = String, example = "2")]
+    #[schema(value_type = String, format = "decimal", example = "2")]
     pub quantity: Decimal,
 }
 

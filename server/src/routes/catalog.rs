@@ -72,7 +72,7 @@ pub struct ProductQuery {
 #[serde(rename_all = "camelCase")]
 pub struct StockAdjustment {
     /// Units to add (negative to remove), as a decimal string or number.
-    #[schema(value_type = String, example = "5")]
+    #[schema(value_type = String, format = "decimal", example = "5")]
     pub delta: Decimal,
 }
 
@@ -81,7 +81,7 @@ pub struct StockAdjustment {
 #[serde(rename_all = "camelCase")]
 pub struct StockCount {
     /// Units on hand, as a decimal string or number.
-    #[schema(value_type = String, example = "25")]
+    #[schema(value_type = String, format = "decimal", example = "25")]
     pub stock: Decimal,
 }
 

@@ -4,6 +4,7 @@ pub mod cart;
 pub mod catalog;
 pub mod ops;
 pub mod orders;
+pub mod pricing;
 pub mod recommendations;
 pub mod reviews;
 pub mod settings;
@@ -23,6 +24,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(reviews::router())
         .merge(settings::router())
         .merge(cart::router())
+        .merge(pricing::router())
         .merge(orders::router())
         .merge(recommendations::router())
         .merge(ops::documented())

@@ -77,7 +77,7 @@ pub struct ShipBody {
 #[serde(rename_all = "camelCase")]
 pub struct RefundBody {
     /// Amount to refund (decimal string); everything refundable when left out.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "decimal")]
     pub amount: Option<Decimal>,
 }
 
@@ -101,7 +101,7 @@ const ORDER_DOC: &str = "The order";
 /// Check out the caller's cart. With `Idempotency-Key`, a retry returns the first order.
 #[utoipa::path(post, path = "/v1/orders", tag = "orders", operation_id = "checkout",
     security((), ("bearer" = [])), request_body = CheckoutBody,
-    params(("Idempotency-Key" = Option<String>, Header), ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7E]{1,255}$"), ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id")),
     responses((status = 201, description = ORDER_DOC, body = Order)))]
 async fn checkout(
     State(state): State<AppState>,
@@ -222,7 +222,7 @@ where
 /// another customer's order is 404. With `Idempotency-Key`, a repeat answers with the cancelled
 /// order; one while the first still runs is 409 `request_in_flight`.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", operation_id = "cancelOrder",
-    security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7E]{1,255}$")),
     responses((status = 200, description = ORDER_DOC, body = Order)))]
 async fn cancel_order(
     State(state): State<AppState>,
@@ -245,7 +245,7 @@ async fn cancel_order(
 /// refunds nothing more and answers with the order; the key with another amount is 409
 /// `idempotency_conflict`; a repeat while the first still runs is 409 `request_in_flight`.
 #[utoipa::path(post, path = "/v1/orders/{id}/refund", tag = "orders", operation_id = "refundOrder",
-    security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7E]{1,255}$")),
     request_body = RefundBody,
     responses((status = 200, description = ORDER_DOC, body = Order)))]
 async fn refund_order(
@@ -272,7 +272,7 @@ async fn refund_order(
 /// provider once; the others are 409 `request_in_flight`, and a paid order is 409
 /// `already_captured`.
 #[utoipa::path(post, path = "/v1/orders/{id}/payments", tag = "orders", operation_id = "payOrder",
-    security((), ("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    security((), ("bearer" = [])), params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7E]{1,255}$")),
     request_body = PayBody,
     responses((status = 200, description = ORDER_DOC, body = Order)))]
 async fn pay_order(

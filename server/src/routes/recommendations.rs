@@ -82,6 +82,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct TopK {
     /// 1 to 100; 10 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub k: Option<usize>,
 }
 

@@ -29,6 +29,8 @@ from decimal import Decimal
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from merx import _merx
+from merx._contract import DECIMAL_KEYS
+from merx._contract import DECIMAL_MAP_KEYS as _DECIMAL_MAP_KEYS
 from merx._merx import __version__
 from merx.errors import (
     AuthError,
@@ -71,33 +73,6 @@ JSON = Dict[str, Any]
 Request = Union[str, bytes, Mapping[str, Any]]
 Number = Union[int, str, Decimal]
 
-#: Keys whose string values are decimal amounts or quantities in carts, priced carts, orders,
-#: products and stock levels; :func:`to_decimals` turns exactly these into ``Decimal``.
-DECIMAL_KEYS = frozenset(
-    {
-        "amount",
-        "authorized",
-        "available",
-        "captured",
-        "discountTotal",
-        "itemCount",
-        "percent",
-        "quantity",
-        "refundable",
-        "refunded",
-        "requested",
-        "shippingTotal",
-        "stock",
-        "subtotal",
-        "taxTotal",
-        "taxableAmount",
-        "total",
-        "unitPrice",
-        "weight",
-    }
-)
-#: Keys whose value is a mapping of currency code to a decimal price (a variant's ``prices``).
-_DECIMAL_MAP_KEYS = frozenset({"prices"})
 
 
 def _encode(value: Any) -> Any:
@@ -193,10 +168,11 @@ def price_cart_json(request: Request, *, pretty: bool = False) -> str:
 
 
 def error_codes() -> List[JSON]:
-    """The core's error table: ``[{"code", "status", "description"}]`` in table order."""
+    """The core's error table: ``[{"code", "status", "family", "description"}]`` in table order;
+    ``family`` names the exception class a code raises (``"coupon"``: :class:`CouponError`)."""
     return [
-        {"code": code, "status": status, "description": description}
-        for code, status, description in _merx.error_codes()
+        {"code": code, "status": status, "family": family, "description": description}
+        for code, status, family, description in _merx.error_codes()
     ]
 
 

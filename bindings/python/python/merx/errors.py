@@ -5,14 +5,18 @@ Every error the engine raises is a :class:`MerxError` carrying the core's stable
 answers with for that code, and structured ``details`` when there are any. Catch a family
 (``except merx.NotFoundError``) or test the code (``err.code == "coupon_expired"``).
 
-Each family lists its codes in ``codes``; every code of the core's table (``merx.error_codes()``)
-belongs to exactly one family, which the test suite checks against the native module.
+Which family a code belongs to is not decided here: it is the family column of the core's one
+error table (``merx.error_codes()``, ``merx_core::ErrorCode::family``). Each class names its family
+in ``family``; its ``codes`` are read from the native table when the module is imported, so a code
+added to the core lands in the right class without a change here.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any, ClassVar, Dict, FrozenSet, Optional, Type
+
+from merx import _merx
 
 
 class MerxError(Exception):
@@ -24,7 +28,10 @@ class MerxError(Exception):
         details: structured details (a dict) or ``None``.
     """
 
-    codes: ClassVar[FrozenSet[str]] = frozenset({"internal"})
+    #: The family of the core's error table this class stands for.
+    family: ClassVar[str] = "internal"
+    #: The codes of that family, filled in from the native error table.
+    codes: ClassVar[FrozenSet[str]] = frozenset()
 
     def __init__(
         self,
@@ -47,70 +54,32 @@ class MerxError(Exception):
 class ValidationError(MerxError, ValueError):
     """The input is malformed or breaks a rule (bad quantity, currency, email, amount...)."""
 
-    codes = frozenset(
-        {
-            "validation_failed",
-            "malformed_request",
-            "payload_too_large",
-            "uri_too_long",
-            "method_not_allowed",
-            "unknown_currency",
-            "currency_mismatch",
-            "invalid_quantity",
-            "overflow",
-            "invalid_email",
-            "weak_password",
-        }
-    )
+    family = "validation"
 
 
 class NotFoundError(MerxError, LookupError):
     """The resource does not exist (or is not visible to the caller)."""
 
-    codes = frozenset({"not_found"})
+    family = "not_found"
 
 
 class UnavailableError(MerxError):
     """The thing cannot be bought or shipped as asked: inactive product, missing price, empty or
     full cart, unusable shipping method or missing address."""
 
-    codes = frozenset(
-        {
-            "product_not_available",
-            "price_not_available",
-            "cart_limit_exceeded",
-            "cart_empty",
-            "shipping_method_unavailable",
-            "shipping_address_required",
-        }
-    )
+    family = "unavailable"
 
 
 class OutOfStockError(MerxError):
     """Not enough stock for the requested quantity; ``details`` names the SKU and quantities."""
 
-    codes = frozenset({"out_of_stock"})
+    family = "out_of_stock"
 
 
 class CouponError(MerxError):
     """A coupon was refused at checkout; the code says why (``coupon_expired``, ...)."""
 
-    codes = frozenset(
-        {
-            "coupon_not_found",
-            "coupon_expired",
-            "coupon_not_started",
-            "coupon_inactive",
-            "coupon_usage_limit",
-            "coupon_customer_usage_limit",
-            "coupon_customer_not_eligible",
-            "coupon_min_subtotal_not_met",
-            "coupon_min_quantity_not_met",
-            "coupon_not_applicable",
-            "coupon_not_combinable",
-            "coupon_currency_mismatch",
-        }
-    )
+    family = "coupon"
 
 
 class ConflictError(MerxError):
@@ -118,46 +87,26 @@ class ConflictError(MerxError):
     key (or one whose first request is still running), an illegal state transition, an email
     already registered, a payment already captured."""
 
-    codes = frozenset(
-        {
-            "conflict",
-            "idempotency_conflict",
-            "request_in_flight",
-            "invalid_transition",
-            "email_taken",
-            "already_captured",
-        }
-    )
+    family = "conflict"
 
 
 class PaymentError(MerxError):
     """The payment provider declined or failed, or a refund exceeds what was captured."""
 
-    codes = frozenset({"payment_declined", "payment_failed", "refund_exceeds_capture"})
+    family = "payment"
 
 
 class AuthError(MerxError, PermissionError):
     """Authentication or authorisation failed (credentials, tokens, sessions ended by a password
     or role change, roles, inactive account, rate limits)."""
 
-    codes = frozenset(
-        {
-            "invalid_credentials",
-            "unauthenticated",
-            "token_expired",
-            "invalid_token",
-            "session_revoked",
-            "forbidden",
-            "account_inactive",
-            "rate_limited",
-        }
-    )
+    family = "auth"
 
 
 class StorageError(MerxError):
     """The store cannot be reached or failed; the operation may be retried later."""
 
-    codes = frozenset({"storage_unavailable"})
+    family = "storage"
 
 
 FAMILIES: tuple[Type[MerxError], ...] = (
@@ -175,12 +124,15 @@ FAMILIES: tuple[Type[MerxError], ...] = (
 
 
 def _index(families: tuple[Type[MerxError], ...]) -> Dict[str, Type[MerxError]]:
+    """Maps each code of the native table to the class of its family, and gives each class its
+    ``codes``. A family the classes here do not know (a newer native module) falls back to
+    :class:`MerxError`, so raising never fails."""
+    by_family = {cls.family: cls for cls in families}
     index: Dict[str, Type[MerxError]] = {}
-    for family in families:
-        for code in family.codes:
-            if code in index:
-                raise RuntimeError(f"{code} is in both {index[code].__name__} and {family.__name__}")
-            index[code] = family
+    for code, _status, family, _description in _merx.error_codes():
+        index[code] = by_family.get(family, MerxError)
+    for cls in families:
+        cls.codes = frozenset(code for code, owner in index.items() if owner is cls)
     return index
 
 
