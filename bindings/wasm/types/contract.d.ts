@@ -869,7 +869,7 @@ export interface RefundBody {
   amount?: Decimal | null;
 }
 
-/** Input for [`UserService::register`]. */
+/** What a new user registers with (`UserService::register`). */
 export interface Registration {
   /** Email as typed. */
   email: string;

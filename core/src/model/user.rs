@@ -321,7 +321,7 @@ pub(crate) fn new_reset_token() -> String {
     to_hex(&bytes)
 }
 
-/// Input for [`UserService::register`](crate::services::user::UserService::register).
+/// What a new user registers with (`UserService::register`).
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
