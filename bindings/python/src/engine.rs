@@ -25,7 +25,7 @@ use merx_core::catalog::{Category, Product};
 use merx_core::catalog_service::CatalogService;
 use merx_core::checkout::{CheckoutRequest, CheckoutService};
 use merx_core::clock::{Clock, SystemClock};
-use merx_core::ids::{CartId, LineId, OrderId, ProductId, ShippingMethodId, UserId, VariantId};
+use merx_core::ids::{CartId, LineId, OrderId, ShippingMethodId, UserId, VariantId};
 use merx_core::money::Money;
 use merx_core::order::{Actor, OrderService, OrderStatus};
 use merx_core::payment::{
@@ -179,36 +179,6 @@ impl Engine {
     {
         py.detach(|| self.runtime.block_on(work).map(|value| json(&value)))
             .map_err(|failure| failure.into_py(py))
-    }
-
-    /// The product and variant a cart line is for, by SKU or by both ids.
-    async fn product_and_variant(
-        &self,
-        sku: Option<&str>,
-        product_id: Option<&str>,
-        variant_id: Option<&str>,
-    ) -> Result<(ProductId, VariantId), Failure> {
-        match (sku, product_id, variant_id) {
-            (Some(sku), None, None) => {
-                let product = self.store.find_product_by_sku(sku).await?;
-                let variant = product
-                    .variants
-                    .iter()
-                    .find(|v| v.sku.eq_ignore_ascii_case(sku))
-                    .map(|v| v.id)
-                    .ok_or_else(|| Error::NotFound {
-                        entity: VariantId::ENTITY,
-                        id: sku.to_string(),
-                    })?;
-                Ok((product.id, variant))
-            }
-            (None, Some(product_id), Some(variant_id)) => Ok((id(product_id)?, id(variant_id)?)),
-            _ => Err(Error::validation(
-                "sku",
-                "name the item by its sku, or by both productId and variantId",
-            )
-            .into()),
-        }
     }
 }
 
@@ -383,14 +353,32 @@ impl Engine {
         self.run(py, async {
             let owner = cart(cart_id)?;
             let quantity = decimal("quantity", quantity)?;
-            let (product, variant) = self
-                .product_and_variant(sku, product_id, variant_id)
-                .await?;
-            changed(
-                self.carts
-                    .add_item(owner, UNUSED_CURRENCY, product, variant, quantity)
-                    .await,
-            )
+            let added = match (sku, product_id, variant_id) {
+                (Some(sku), None, None) => {
+                    self.carts
+                        .add_item_by_sku(owner, UNUSED_CURRENCY, sku, quantity)
+                        .await
+                }
+                (None, Some(product_id), Some(variant_id)) => {
+                    self.carts
+                        .add_item(
+                            owner,
+                            UNUSED_CURRENCY,
+                            id(product_id)?,
+                            id(variant_id)?,
+                            quantity,
+                        )
+                        .await
+                }
+                _ => {
+                    return Err(Error::validation(
+                        "sku",
+                        "name the item by its sku, or by both productId and variantId",
+                    )
+                    .into())
+                }
+            };
+            changed(added)
         })
     }
 

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::cart::{Address, Cart};
-use crate::catalog::CategoryTree;
+use crate::catalog::{CategoryTree, Product};
 use crate::clock::Clock;
 use crate::error::{CouponRejection, Error, Result};
 use crate::ids::{CartId, LineId, ProductId, ShippingMethodId, UserId, VariantId};
@@ -202,11 +202,48 @@ impl CartService {
         quantity: Decimal,
     ) -> Result<CartView> {
         let product = self.store.get_product(product_id).await?;
+        self.add_variant(owner, currency, &product, variant_id, quantity)
+            .await
+    }
+
+    /// Adds the variant with this SKU (compared without case and surrounding blanks, as the
+    /// catalog stores SKUs). An unknown SKU is `not_found`, naming it; every shell that adds by
+    /// SKU comes here, so they agree on what matches.
+    pub async fn add_item_by_sku(
+        &self,
+        owner: CartOwner,
+        currency: Currency,
+        sku: &str,
+        quantity: Decimal,
+    ) -> Result<CartView> {
+        let sku = sku.trim();
+        let product = self.store.find_product_by_sku(sku).await?;
+        let variant_id = product
+            .variants
+            .iter()
+            .find(|v| v.sku.eq_ignore_ascii_case(sku))
+            .map(|v| v.id)
+            .ok_or_else(|| Error::NotFound {
+                entity: VariantId::ENTITY,
+                id: sku.to_string(),
+            })?;
+        self.add_variant(owner, currency, &product, variant_id, quantity)
+            .await
+    }
+
+    async fn add_variant(
+        &self,
+        owner: CartOwner,
+        currency: Currency,
+        product: &Product,
+        variant_id: VariantId,
+        quantity: Decimal,
+    ) -> Result<CartView> {
         // Lines carry expanded categories so a promotion on a parent category matches.
         let tree = CategoryTree::new(self.store.list_categories().await?).ok();
         let mut loaded = self.load(owner, currency).await?;
         loaded.cart.add_item(
-            &product,
+            product,
             variant_id,
             quantity,
             tree.as_ref(),

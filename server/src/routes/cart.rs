@@ -174,33 +174,28 @@ async fn add_item(
     header: CartIdHeader,
     ApiJson(item): ApiJson<AddItem>,
 ) -> ApiResult<Response> {
-    let (product_id, variant_id, quantity) = match item {
-        AddItem::ByIds(item) => (item.product_id, item.variant_id, item.quantity),
+    let owner = owner(&user, header)?;
+    let currency = state.config().default_currency;
+    let carts = state.carts();
+    let view = match item {
+        AddItem::ByIds(item) => {
+            carts
+                .add_item(
+                    owner,
+                    currency,
+                    item.product_id,
+                    item.variant_id,
+                    item.quantity,
+                )
+                .await?
+        }
+        // An unknown SKU is `not_found` (404), named in the details.
         AddItem::BySku(item) => {
-            // An unknown SKU is `not_found` (404) for the variant, named in the details.
-            let product = state.store().find_product_by_sku(item.sku.trim()).await?;
-            let variant = product
-                .variants
-                .iter()
-                .find(|v| v.sku.eq_ignore_ascii_case(item.sku.trim()))
-                .map(|v| v.id)
-                .ok_or_else(|| merx_core::Error::NotFound {
-                    entity: VariantId::ENTITY,
-                    id: item.sku.clone(),
-                })?;
-            (product.id, variant, item.quantity)
+            carts
+                .add_item_by_sku(owner, currency, &item.sku, item.quantity)
+                .await?
         }
     };
-    let view = state
-        .carts()
-        .add_item(
-            owner(&user, header)?,
-            state.config().default_currency,
-            product_id,
-            variant_id,
-            quantity,
-        )
-        .await?;
     Ok(respond(view))
 }
 
