@@ -17,7 +17,10 @@ fn the_example_takes_an_order_to_delivery_and_reopens_it() {
         "merx-embed failed: {}\n{stdout}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("is delivered (payment captured)"), "{stdout}");
+    assert!(
+        stdout.contains("is delivered (payment captured)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("reopened: order"), "{stdout}");
     assert!(dir.path().join("shop.db").exists());
 }
