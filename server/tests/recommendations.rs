@@ -77,6 +77,20 @@ async fn a_customer_who_bought_a_gets_what_others_bought_with_a() {
     assert!(!ids(&for_bob.body).contains(&b));
     let also = h.get(&format!("/v1/products/{a}/also-bought"), None).await;
     assert!(!ids(&also.body).contains(&b));
+
+    // Nor does it have an "also bought" list a shopper could use to learn that it exists; the
+    // admin, who can see it, still gets one.
+    let hidden = h.get(&format!("/v1/products/{b}/also-bought"), None).await;
+    assert_error(&hidden, 404, "not_found");
+    let hidden = h
+        .get(&format!("/v1/products/{b}/also-bought"), Some(&bob))
+        .await;
+    assert_error(&hidden, 404, "not_found");
+    let admin = h.admin().await;
+    let seen = h
+        .get(&format!("/v1/products/{b}/also-bought"), Some(&admin))
+        .await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
 }
 
 #[tokio::test]

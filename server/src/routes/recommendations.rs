@@ -24,7 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
-use crate::extract::{Admin, ApiPath, ApiQuery, SignedIn};
+use crate::extract::{Admin, ApiPath, ApiQuery, Caller, SignedIn};
 use crate::AppState;
 
 // The lists' JSON shape is shared with `merx recs --json`, so it lives in the runtime crate.
@@ -133,11 +133,13 @@ async fn for_you(
     responses((status = 200, description = "Products, best first", body = RecommendationList)))]
 async fn also_bought(
     State(state): State<AppState>,
+    Caller(principal): Caller,
     ApiPath(product_id): ApiPath<ProductId>,
     ApiQuery(query): ApiQuery<TopK>,
 ) -> ApiResult<Json<RecommendationList>> {
     let k = query.get()?;
-    state.store().get_product(product_id).await?;
+    // A draft or archived product is as unknown here as at `GET /v1/products/{id}`.
+    state.catalog().product_for(&principal, product_id).await?;
     let trained = state.recommendations().current(&state).await?;
     let request = request(&state, k, 0).await?.fill_with_popular(false);
     let items = trained
