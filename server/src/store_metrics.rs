@@ -268,6 +268,10 @@ impl UserStore for TimedStore {
     async fn update_user(&self, user: User) -> StorageResult<User> {
         self.time("update_user", self.inner.update_user(user)).await
     }
+    async fn replace_user(&self, previous: &User, user: User) -> StorageResult<User> {
+        self.time("replace_user", self.inner.replace_user(previous, user))
+            .await
+    }
     async fn list_users(&self, page: Page) -> StorageResult<Vec<User>> {
         self.time("list_users", self.inner.list_users(page)).await
     }

@@ -117,29 +117,11 @@ impl UserStore for PgStore {
     }
 
     async fn update_user(&self, user: User) -> StorageResult<User> {
-        let updated = sqlx::query(
-            "UPDATE users SET email = $2, name = $3, password_hash = $4, roles = $5, status = $6,
-                 created_at = $7, updated_at = $8, deleted_at = $9, session_generation = $10
-             WHERE id = $1",
-        )
-        .bind(user.id.0)
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(&user.password_hash)
-        .bind(roles(&user)?)
-        .bind(enum_text(&user.status)?)
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .bind(user.deleted_at)
-        .bind(generation(&user)?)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| user_conflict(e, &user))?
-        .rows_affected();
-        if updated == 0 {
-            return Err(StorageError::not_found(UserId::ENTITY, user.id));
-        }
-        Ok(user)
+        self.write_user(None, user).await
+    }
+
+    async fn replace_user(&self, previous: &User, user: User) -> StorageResult<User> {
+        self.write_user(Some(previous), user).await
     }
 
     async fn list_users(&self, page: Page) -> StorageResult<Vec<User>> {
@@ -202,5 +184,51 @@ impl UserStore for PgStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+}
+
+impl PgStore {
+    /// `update_user`, or with `previous` `replace_user`: the revision check is part of the
+    /// `UPDATE`'s condition, so no other write can come between the check and the change.
+    async fn write_user(&self, previous: Option<&User>, user: User) -> StorageResult<User> {
+        let previous_generation = previous.map(generation).transpose()?;
+        let updated = sqlx::query(
+            "UPDATE users SET email = $2, name = $3, password_hash = $4, roles = $5, status = $6,
+                 created_at = $7, updated_at = $8, deleted_at = $9, session_generation = $10
+             WHERE id = $1
+               AND ($11::text IS NULL OR (password_hash = $11 AND session_generation = $12
+                                          AND updated_at = $13))",
+        )
+        .bind(user.id.0)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(roles(&user)?)
+        .bind(enum_text(&user.status)?)
+        .bind(user.created_at)
+        .bind(user.updated_at)
+        .bind(user.deleted_at)
+        .bind(generation(&user)?)
+        .bind(previous.map(|p| p.password_hash.as_str()))
+        .bind(previous_generation)
+        .bind(previous.map(|p| p.updated_at))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| user_conflict(e, &user))?
+        .rows_affected();
+        if updated == 0 {
+            let exists = sqlx::query("SELECT 1 FROM users WHERE id = $1")
+                .bind(user.id.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?
+                .is_some();
+            return Err(if exists {
+                StorageError::conflict(UserId::ENTITY, "the account changed since it was read")
+            } else {
+                StorageError::not_found(UserId::ENTITY, user.id)
+            });
+        }
+        Ok(user)
     }
 }

@@ -151,35 +151,11 @@ impl UserStore for SqliteStore {
     }
 
     async fn update_user(&self, user: User) -> StorageResult<User> {
-        self.write(move |tx| {
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE users SET email = ?2, email_lower = ?3, name = ?4, password_hash = ?5,
-                         status = ?6, created_at = ?7, updated_at = ?8, deleted_at = ?9,
-                         session_generation = ?10
-                     WHERE id = ?1",
-                )
-                .map_err(backend)?
-                .execute(params![
-                    user.id.to_string(),
-                    user.email,
-                    user.email.to_lowercase(),
-                    user.name,
-                    user.password_hash,
-                    wire(&user.status)?,
-                    timestamp(user.created_at),
-                    timestamp(user.updated_at),
-                    user.deleted_at.map(timestamp),
-                    int(user.session_generation),
-                ])
-                .map_err(email_taken)?;
-            if changed == 0 {
-                return Err(StorageError::not_found(UserId::ENTITY, user.id));
-            }
-            write_roles(tx, &user)?;
-            Ok(user)
-        })
-        .await
+        self.write_user(None, user).await
+    }
+
+    async fn replace_user(&self, previous: &User, user: User) -> StorageResult<User> {
+        self.write_user(Some(previous), user).await
     }
 
     async fn list_users(&self, page: Page) -> StorageResult<Vec<User>> {
@@ -262,6 +238,69 @@ impl UserStore for SqliteStore {
                 .execute([user_id.to_string()])
                 .map_err(backend)?;
             Ok(())
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// `update_user`, or with `previous` `replace_user`: the revision check is part of the
+    /// `UPDATE`'s condition, so no other write can come between the check and the change.
+    async fn write_user(&self, previous: Option<&User>, user: User) -> StorageResult<User> {
+        let guard = previous.map(|p| {
+            (
+                p.password_hash.clone(),
+                int(p.session_generation),
+                timestamp(p.updated_at),
+            )
+        });
+        self.write(move |tx| {
+            let (hash, generation, updated) = match &guard {
+                Some((hash, generation, updated)) => {
+                    (Some(hash.clone()), Some(*generation), Some(updated.clone()))
+                }
+                None => (None, None, None),
+            };
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE users SET email = ?2, email_lower = ?3, name = ?4, password_hash = ?5,
+                         status = ?6, created_at = ?7, updated_at = ?8, deleted_at = ?9,
+                         session_generation = ?10
+                     WHERE id = ?1
+                       AND (?11 IS NULL OR (password_hash = ?11 AND session_generation = ?12
+                                            AND updated_at = ?13))",
+                )
+                .map_err(backend)?
+                .execute(params![
+                    user.id.to_string(),
+                    user.email,
+                    user.email.to_lowercase(),
+                    user.name,
+                    user.password_hash,
+                    wire(&user.status)?,
+                    timestamp(user.created_at),
+                    timestamp(user.updated_at),
+                    user.deleted_at.map(timestamp),
+                    int(user.session_generation),
+                    hash,
+                    generation,
+                    updated,
+                ])
+                .map_err(email_taken)?;
+            if changed == 0 {
+                let exists = tx
+                    .prepare_cached("SELECT 1 FROM users WHERE id = ?1")
+                    .map_err(backend)?
+                    .exists(params![user.id.to_string()])
+                    .map_err(backend)?;
+                return Err(if exists {
+                    StorageError::conflict(UserId::ENTITY, "the account changed since it was read")
+                } else {
+                    StorageError::not_found(UserId::ENTITY, user.id)
+                });
+            }
+            write_roles(tx, &user)?;
+            Ok(user)
         })
         .await
     }

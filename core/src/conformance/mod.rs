@@ -132,6 +132,7 @@ macro_rules! conformance_tests {
             cancelling_an_order_gives_back_promotion_uses,
             orders_list_filter_and_purchase_check,
             users_round_trip,
+            users_are_replaced_only_as_read,
             users_keep_their_session_generation,
             password_resets_are_single_use,
             reviews_round_trip,

@@ -10,6 +10,47 @@ use crate::user::{PasswordReset, Role, User};
 use super::fixtures::*;
 use super::Spawn;
 
+/// `replace_user` writes only over the revision it read: a write based on a stale read (another
+/// change came between) is `conflict` and leaves the stored account as the winner wrote it, so a
+/// role change cannot restore a password hash or session generation a password change replaced.
+pub async fn users_are_replaced_only_as_read(store: Arc<dyn Store>, _spawn: Spawn<'_>) {
+    let ada = store.create_user(user("ada@example.com", 0)).await.unwrap();
+    let read_by_both = store.get_user(ada.id).await.unwrap();
+
+    let mut new_password = read_by_both.clone();
+    new_password.password_hash = "$argon2id$v=19$m=8,t=1,p=1$bmV3c2FsdA$bmV3".into();
+    new_password.session_generation += 1;
+    new_password.updated_at = at(1);
+    store
+        .replace_user(&read_by_both, new_password.clone())
+        .await
+        .expect("the first write over the read revision wins");
+
+    let mut new_roles = read_by_both.clone();
+    new_roles.roles = vec![Role::Admin, Role::Customer];
+    new_roles.updated_at = at(2);
+    assert!(matches!(
+        store.replace_user(&read_by_both, new_roles).await,
+        Err(StorageError::Conflict { .. })
+    ));
+    let stored = store.get_user(ada.id).await.unwrap();
+    assert_eq!(stored, new_password, "the stale write changed nothing");
+
+    // Re-read and re-applied on top, the role change goes through and keeps the new password.
+    let mut on_top = stored.clone();
+    on_top.roles = vec![Role::Admin, Role::Customer];
+    on_top.updated_at = at(3);
+    store.replace_user(&stored, on_top.clone()).await.unwrap();
+    assert_eq!(store.get_user(ada.id).await.unwrap(), on_top);
+
+    assert!(matches!(
+        store
+            .replace_user(&on_top, user("ghost@example.com", 4))
+            .await,
+        Err(StorageError::NotFound { .. })
+    ));
+}
+
 /// Users: create (unique email, `UserRegistered`), get, find by email, update, list.
 pub async fn users_round_trip(store: Arc<dyn Store>, _spawn: Spawn<'_>) {
     let ada = user("ada@example.com", 0);

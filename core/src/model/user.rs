@@ -95,6 +95,15 @@ impl fmt::Debug for User {
 }
 
 impl User {
+    /// Whether `other` is this revision of the account as far as concurrent changes go: the
+    /// same password hash, session generation and update time (the fields a lost update could
+    /// silently restore). Stores compare these in `replace_user`'s conditional write.
+    pub fn same_revision(&self, other: &User) -> bool {
+        self.password_hash == other.password_hash
+            && self.session_generation == other.session_generation
+            && self.updated_at == other.updated_at
+    }
+
     /// Whether the user has `role`.
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)

@@ -19,6 +19,9 @@ use crate::principal::Principal;
 use crate::store::{MaybeSendSync, StorageError, Store};
 use crate::text::check_text;
 
+/// How often an account change re-reads and re-applies itself after losing a race.
+const CHANGE_RETRIES: u32 = 5;
+
 /// Where argon2 runs. Hashing and verifying take tens of milliseconds of CPU on purpose; on an
 /// async runtime that is tens of milliseconds in which a worker thread serves no one else, so a
 /// server hands the work to a blocking pool. The core has no runtime to do that with, so the
@@ -160,15 +163,31 @@ impl UserService {
     /// Every account change goes through here, so the session generation cannot be forgotten by
     /// a new operation: it is bumped in the same write as the change that calls for it, and left
     /// alone for one that does not (a new name keeps the user signed in).
-    async fn change<F: FnOnce(&mut User)>(&self, user_id: UserId, change: F) -> Result<User> {
-        let before = self.store.get_user(user_id).await?;
-        let mut user = before.clone();
-        change(&mut user);
-        if user.ends_sessions_since(&before) {
-            user.session_generation = before.session_generation.saturating_add(1);
+    ///
+    /// The write is conditional on the account being as read (`replace_user`): when another
+    /// change won the race, this one re-reads and applies itself on top, so neither is lost and
+    /// a role change can never put back the password hash a concurrent password change replaced.
+    async fn change<F: Fn(&mut User)>(&self, user_id: UserId, change: F) -> Result<User> {
+        let mut attempts = 0;
+        loop {
+            let before = self.store.get_user(user_id).await?;
+            let mut user = before.clone();
+            change(&mut user);
+            if user.ends_sessions_since(&before) {
+                user.session_generation = before.session_generation.saturating_add(1);
+            }
+            user.updated_at = self.clock.now();
+            match self.store.replace_user(&before, user).await {
+                Err(StorageError::Conflict { entity, message }) if attempts < CHANGE_RETRIES => {
+                    // Retry only when the account really moved; an email clash is final.
+                    if self.store.get_user(user_id).await?.same_revision(&before) {
+                        return Err(StorageError::Conflict { entity, message }.into());
+                    }
+                    attempts += 1;
+                }
+                other => return Ok(other?),
+            }
         }
-        user.updated_at = self.clock.now();
-        Ok(self.store.update_user(user).await?)
     }
 
     /// Replaces a user's roles. Admins only. A real change ends the user's sessions.
@@ -182,7 +201,7 @@ impl UserService {
         let mut roles = roles.to_vec();
         roles.sort();
         roles.dedup();
-        self.change(user_id, |u| u.roles = roles).await
+        self.change(user_id, |u| u.roles = roles.clone()).await
     }
 
     /// Activates or deactivates an account. Admins only. A real change ends the user's sessions,
@@ -225,7 +244,8 @@ impl UserService {
         }
         self.policy.check(new_password, &user.email)?;
         let hash = self.hash(new_password).await?;
-        self.change(user_id, |u| u.password_hash = hash).await
+        self.change(user_id, |u| u.password_hash = hash.clone())
+            .await
     }
 
     /// Soft-deletes an account: one's own, or any as an admin. An admin cannot delete their own
@@ -306,7 +326,9 @@ impl UserService {
         }
         self.policy.check(new_password, &user.email)?;
         let hash = self.hash(new_password).await?;
-        let user = self.change(user.id, |u| u.password_hash = hash).await?;
+        let user = self
+            .change(user.id, |u| u.password_hash = hash.clone())
+            .await?;
         self.store.delete_password_resets(user.id).await?;
         Ok(user)
     }
@@ -374,14 +396,14 @@ impl UserService {
             roles
         });
         self.change(user_id, |u| {
-            if let Some(name) = name {
-                u.name = name;
+            if let Some(name) = &name {
+                u.name = name.clone();
             }
             if let Some(status) = update.status {
                 u.status = status;
             }
-            if let Some(roles) = roles {
-                u.roles = roles;
+            if let Some(roles) = &roles {
+                u.roles = roles.clone();
             }
         })
         .await

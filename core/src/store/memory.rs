@@ -862,21 +862,11 @@ impl UserStore for MemoryStore {
     }
 
     async fn update_user(&self, user: User) -> StorageResult<User> {
-        let mut state = self.state();
-        let old_email = state
-            .users
-            .get(&user.id)
-            .map(|u| u.email.clone())
-            .ok_or_else(|| StorageError::not_found(UserId::ENTITY, user.id))?;
-        if old_email != user.email {
-            if state.user_by_email.contains_key(&user.email) {
-                return Err(StorageError::conflict(UserId::ENTITY, "email is taken"));
-            }
-            state.user_by_email.remove(&old_email);
-            state.user_by_email.insert(user.email.clone(), user.id);
-        }
-        state.users.insert(user.id, user.clone());
-        Ok(user)
+        self.write_user(None, user)
+    }
+
+    async fn replace_user(&self, previous: &User, user: User) -> StorageResult<User> {
+        self.write_user(Some(previous), user)
     }
 
     async fn list_users(&self, page_of: Page) -> StorageResult<Vec<User>> {
@@ -1202,5 +1192,31 @@ impl SearchStore for MemoryStore {
             &categories,
             query,
         ))
+    }
+}
+
+impl MemoryStore {
+    fn write_user(&self, previous: Option<&User>, user: User) -> StorageResult<User> {
+        let mut state = self.state();
+        let stored = state
+            .users
+            .get(&user.id)
+            .ok_or_else(|| StorageError::not_found(UserId::ENTITY, user.id))?;
+        if previous.is_some_and(|previous| !previous.same_revision(stored)) {
+            return Err(StorageError::conflict(
+                UserId::ENTITY,
+                "the account changed since it was read",
+            ));
+        }
+        let old_email = stored.email.clone();
+        if old_email != user.email {
+            if state.user_by_email.contains_key(&user.email) {
+                return Err(StorageError::conflict(UserId::ENTITY, "email is taken"));
+            }
+            state.user_by_email.remove(&old_email);
+            state.user_by_email.insert(user.email.clone(), user.id);
+        }
+        state.users.insert(user.id, user.clone());
+        Ok(user)
     }
 }

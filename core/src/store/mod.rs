@@ -574,6 +574,11 @@ pub trait UserStore: MaybeSendSync {
     async fn find_user_by_email(&self, email: &str) -> StorageResult<User>;
     /// Replaces a user; taking another user's email is `conflict`.
     async fn update_user(&self, user: User) -> StorageResult<User>;
+    /// Replaces a user only if the stored one still has `previous`'s password hash, session
+    /// generation and update time, in one conditional write; otherwise `conflict`. Two account
+    /// changes read at once (a password change and a role change, say) must not let the later
+    /// write restore the earlier hash or session generation: the loser re-reads and re-applies.
+    async fn replace_user(&self, previous: &User, user: User) -> StorageResult<User>;
     /// Users, oldest first.
     async fn list_users(&self, page: Page) -> StorageResult<Vec<User>>;
     /// Stores a reset token's hash.
