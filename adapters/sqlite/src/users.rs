@@ -247,20 +247,11 @@ impl SqliteStore {
     /// `update_user`, or with `previous` `replace_user`: the revision check is part of the
     /// `UPDATE`'s condition, so no other write can come between the check and the change.
     async fn write_user(&self, previous: Option<&User>, user: User) -> StorageResult<User> {
-        let guard = previous.map(|p| {
-            (
-                p.password_hash.clone(),
-                int(p.session_generation),
-                timestamp(p.updated_at),
-            )
-        });
+        // NULL for a plain update: the condition's `?11 IS NULL` then skips the revision check.
+        let hash = previous.map(|p| p.password_hash.clone());
+        let generation = previous.map(|p| int(p.session_generation));
+        let updated = previous.map(|p| timestamp(p.updated_at));
         self.write(move |tx| {
-            let (hash, generation, updated) = match &guard {
-                Some((hash, generation, updated)) => {
-                    (Some(hash.clone()), Some(*generation), Some(updated.clone()))
-                }
-                None => (None, None, None),
-            };
             let changed = tx
                 .prepare_cached(
                     "UPDATE users SET email = ?2, email_lower = ?3, name = ?4, password_hash = ?5,
