@@ -168,9 +168,9 @@ impl UserService {
     /// change won the race, this one re-reads and applies itself on top, so neither is lost and
     /// a role change can never put back the password hash a concurrent password change replaced.
     async fn change<F: Fn(&mut User)>(&self, user_id: UserId, change: F) -> Result<User> {
+        let mut before = self.store.get_user(user_id).await?;
         let mut attempts = 0;
         loop {
-            let before = self.store.get_user(user_id).await?;
             let mut user = before.clone();
             change(&mut user);
             if user.ends_sessions_since(&before) {
@@ -180,9 +180,11 @@ impl UserService {
             match self.store.replace_user(&before, user).await {
                 Err(StorageError::Conflict { entity, message }) if attempts < CHANGE_RETRIES => {
                     // Retry only when the account really moved; an email clash is final.
-                    if self.store.get_user(user_id).await?.same_revision(&before) {
+                    let now = self.store.get_user(user_id).await?;
+                    if now.same_revision(&before) {
                         return Err(StorageError::Conflict { entity, message }.into());
                     }
+                    before = now;
                     attempts += 1;
                 }
                 other => return Ok(other?),
